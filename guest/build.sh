@@ -1,0 +1,127 @@
+#!/bin/bash
+# Builds the default machine bundle (v86 + Debian bookworm i386 + Docker) into dist/guest/.
+# Everything comes from Debian's archive and npm. Results are cached outside the repo in
+# $DT_CACHE (default ~/.cache/docker-terminal), keyed by a hash of the recipe and package versions:
+# an unchanged recipe is a cache hit, a changed one rebuilds.
+# Usage: guest/build.sh [OUTDIR]   (as root: debootstrap and the disk image need it)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+out=${1:-$repo/dist/guest}
+cache=${DT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/docker-terminal}
+suite=bookworm
+memory_mb=${DT_MEMORY_MB:-512}
+disk_size=2G
+chunk_size=262144
+say() { echo "build-guest: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || { say "run as root (debootstrap and mke2fs -d need it)"; exit 1; }
+need=""
+for t in debootstrap:debootstrap zstd:zstd mke2fs:e2fsprogs cpio:cpio depmod:kmod; do
+  command -v "${t%%:*}" >/dev/null || need="$need ${t#*:}"
+done
+if ! dpkg --print-foreign-architectures | grep -qx i386; then dpkg --add-architecture i386; fresh=1; fi
+if [ -n "$need" ] || [ -n "${fresh:-}" ] || ! apt-cache show busybox-static:i386 >/dev/null 2>&1; then
+  say "installing host tools:${need:- (none)}; updating package lists"
+  apt-get update -q >&2
+  [ -z "$need" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >&2
+fi
+mirror=${DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Created-By: Packages' | awk -v s=$suite '$2==s{print $1; exit}')}
+[ -n "$mirror" ] || { say "no $suite source in apt's lists; set DEBIAN_MIRROR"; exit 1; }
+
+version() { apt-cache show --no-all-versions "$1" 2>/dev/null | awk '/^Version:/{print $2; exit}'; }
+packages=$(awk '!/^#/ && NF {print $1}' "$here/packages.txt")
+pkg_versions=$(for p in $packages busybox-static; do echo "$p=$(version "$p:i386")"; done; echo "seabios=$(version seabios)")
+v86_version=$(node -p "require('$repo/node_modules/v86/package.json').version")
+
+# ---- stage 1: the Debian root file system (slow: minutes), keyed by suite + package versions ----
+rootfs_key=$(printf '%s\n' "$suite" "$pkg_versions" | sha256sum | cut -c1-16)
+rootfs=$cache/rootfs-$rootfs_key
+if [ ! -e "$rootfs/.complete" ]; then
+  say "debootstrap $suite i386 from $mirror -> $rootfs"
+  rm -rf "$rootfs" && mkdir -p "$cache"
+  debootstrap --arch=i386 --variant=minbase --include="$(echo $packages | tr ' ' ,)" \
+    "$suite" "$rootfs" "$mirror" >&2
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  touch "$rootfs/.complete"
+fi
+
+# ---- stage 2: the bundle, keyed by the root file system, the recipe and v86 ----
+recipe_hash=$( (cd "$here" && find . -path ./tools/node_modules -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+bundle_key=$(printf '%s\n' "$rootfs_key" "$recipe_hash" "$v86_version" "$memory_mb" "$disk_size" "$chunk_size" "$pkg_versions" | sha256sum | cut -c1-16)
+bundle=$cache/bundle-$bundle_key
+if [ -e "$bundle/manifest.json" ]; then
+  say "cache hit: $bundle"
+else
+  work=$cache/work-$bundle_key
+  rm -rf "$cache"/work-* && mkdir -p "$work/dl"
+  say "building bundle in $work"
+  (cd "$work/dl" && apt-get download -q seabios busybox-static:i386 >&2 2>/dev/null && for f in *.deb; do dpkg -x "$f" x; done)
+  cp "$work/dl/x/usr/share/seabios/bios.bin" "$work/seabios.bin"
+  cp "$work/dl/x/usr/share/seabios/vgabios-stdvga.bin" "$work/vgabios.bin"
+  busybox=$work/dl/x/bin/busybox
+  cp "$here/cmdline.txt" "$work/cmdline.txt"
+
+  root=$work/root
+  cp -a "$rootfs" "$root" && rm -f "$root/.complete"
+  kver=$(ls "$root/lib/modules" | head -1)
+  cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
+
+  # initramfs: busybox + the modules that reach the ext4 root (IDE, SCSI disk, ext4 are modules)
+  ird=$work/initramfs
+  mkdir -p "$ird"/{bin,proc,sys,dev,newroot,mods}
+  cp "$busybox" "$ird/bin/busybox"
+  install -m 755 "$here/initramfs/init" "$ird/init"
+  # (crc32c-intel needs SSE4.2, which v86 lacks: crc32c_generic does the work)
+  for m in ata_piix ata_generic sd_mod ext4 crc32c_generic; do
+    /sbin/modprobe -d "$root" -S "$kver" --show-depends "$m" | awk '$1=="insmod"{print $2}'
+  done | awk '!seen[$0]++' | while read -r ko; do
+    cp "$ko" "$ird/mods/"; echo "/mods/$(basename "$ko")"
+  done | grep -v crc32c-intel >"$ird/modules.order"
+  [ -s "$ird/modules.order" ] || { say "no disk modules found for $kver"; exit 1; }
+  (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -9) >"$work/initrd.img"
+  [ "$(gzip -dc "$work/initrd.img" | cpio -t --quiet | grep -c .)" -gt 10 ] || { say "initramfs came out empty"; exit 1; }
+
+  # root file system: our init and settings, the preloaded images, and less of what is never used
+  cp -a "$here/rootfs/." "$root/"
+  mkdir -p "$root/usr/share/docker-terminal/images" "$root/etc/containerd"
+  printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$root/etc/containerd/config.toml"
+  bb=$work/busybox-image
+  mkdir -p "$bb"/{bin,etc,tmp,proc,sys,dev,root}
+  cp "$busybox" "$bb/bin/busybox"
+  for a in $("$busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$bb/bin/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$bb/etc/passwd"; printf 'root:x:0:\n' >"$bb/etc/group"
+  tar --numeric-owner -C "$bb" -cf "$root/usr/share/docker-terminal/images/busybox.tar" .
+  rm -rf "$root"/usr/share/{doc,man,info,locale}/* "$root/boot"/* "$root"/var/log/*
+  (cd "$root/lib/modules/$kver/kernel" && rm -rf sound drivers/gpu drivers/media drivers/net/wireless \
+    drivers/infiniband drivers/staging drivers/iio drivers/input drivers/hid drivers/usb drivers/bluetooth \
+    net/bluetooth net/wireless net/mac80211 drivers/isdn drivers/mtd)
+  depmod -b "$root" "$kver"
+
+  # ext4 without journal or metadata checksums: cheaper I/O in the emulator; overlay2 works on it
+  mke2fs -q -t ext4 -O ^has_journal,^metadata_csum -L dtroot -E lazy_itable_init=0 -d "$root" "$work/disk.img" "$disk_size"
+
+  say "booting the guest in v86 to provision images and save the state (a few minutes)"
+  node "$here/tools/bake.mjs" "$work" "$memory_mb" >&2
+
+  say "compressing the state and splitting the disk into ${chunk_size}-byte zstd chunks"
+  zstd -q -19 -T0 -f "$work/state.bin" -o "$work/state.bin.zst"
+  mkdir -p "$work/disk"
+  split -b "$chunk_size" -a 6 -d "$work/disk.img" "$work/disk/part-"
+  (cd "$work/disk" && for f in part-*; do
+    i=$((10#${f#part-})); mv "$f" "disk-$((i * chunk_size))-$(((i + 1) * chunk_size)).img"
+  done && ls | xargs -P "$(nproc)" -n 256 zstd -q -19 --rm)
+
+  bundle_tmp=$bundle.tmp
+  rm -rf "$bundle_tmp" && mkdir -p "$bundle_tmp"
+  cp "$work"/{seabios.bin,vgabios.bin,vmlinuz,initrd.img,state.bin.zst} "$bundle_tmp/"
+  mv "$work/disk" "$bundle_tmp/disk"
+  node "$here/tools/manifest.mjs" "$bundle_tmp" "$work" "$memory_mb" "$chunk_size" \
+    "$(printf '%s\n' "$pkg_versions" | tr '\n' ' ')" >"$bundle_tmp/manifest.json"
+  rm -rf "$bundle" && mv "$bundle_tmp" "$bundle"
+  rm -rf "$work"
+fi
+
+rm -rf "$out" && mkdir -p "$(dirname "$out")"
+cp -al "$bundle" "$out" 2>/dev/null || cp -a "$bundle" "$out"
+say "bundle ready in $out ($(du -sh --apparent-size "$out" | cut -f1) on disk)"

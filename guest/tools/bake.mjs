@@ -1,0 +1,75 @@
+// Build step run by guest/build.sh: boots the freshly built guest twice in v86 under Node.
+//  1. provision: dockerd imports the preloaded images; the guest's disk writes go back into disk.img.
+//  2. state: a cold boot to `ready`, the reader's first commands warmed up, then save_state().
+// Usage: node guest/tools/bake.mjs WORKDIR MEMORY_MB
+import fs from 'node:fs';
+import path from 'node:path';
+import { startMachine } from './machine.mjs';
+
+const [dir, memory] = process.argv.slice(2);
+const memoryMB = Number(memory);
+const cmdline = fs.readFileSync(path.join(dir, 'cmdline.txt'), 'utf8').trim();
+const say = (m) => console.log(`bake: ${m}`);
+
+async function provision() {
+  const file = path.join(dir, 'disk.img');
+  const buffer = readWhole(file);
+  const m = startMachine(dir, { memoryMB, cmdline: `${cmdline} dt_mode=provision`, diskBuffer: buffer, logFile: path.join(dir, 'provision.log'), verbose: true });
+  await m.waitMarker((x) => x.kind === 'failed' || (x.kind === 'stage' && x.stage === 'dockerd'), 900).then(rejectFailed);
+  // dt-provision runs with `set -e` as PID 1: if a step fails, the kernel panics.
+  await until(() => /DT:PROVISIONED|Kernel panic/.test(m.console), 900);
+  if (!/DT:PROVISIONED/.test(m.console)) throw new Error(`provisioning failed:\n${m.console.slice(-3000)}`);
+  await m.destroy();
+  writeWhole(file, buffer);
+  say(`provisioned in ${m.elapsed().toFixed(0)}s`);
+}
+
+async function state() {
+  const m = startMachine(dir, { memoryMB, cmdline, logFile: path.join(dir, 'state-boot.log'), verbose: true });
+  const ready = await m.ready(900);
+  say(`ready after ${m.elapsed().toFixed(0)}s: ${ready.detail}`);
+  // What a reader runs first: the CLI, a container. Their pages are then in the state.
+  for (const c of ['docker --version', 'docker run --rm busybox echo warm', 'docker run --rm busybox echo warm', 'docker ps', 'docker images']) {
+    const t = m.elapsed();
+    const r = await m.run(c, 600);
+    say(`${c}: rc=${r.exitCode} ${(m.elapsed() - t).toFixed(1)}s ${JSON.stringify(r.output.slice(0, 200))}`);
+    if (r.exitCode !== 0) throw new Error(`warm-up command failed: ${c}\n${r.output}`);
+  }
+  // Freed pages are zeroed (init_on_free=1), so dropping caches makes the state compress well.
+  await m.run('sync; echo 3 > /proc/sys/vm/drop_caches; history -c; clear');
+  const state = await m.emulator.save_state();
+  await m.destroy();
+  fs.writeFileSync(path.join(dir, 'state.bin'), new Uint8Array(state));
+  say(`state saved: ${state.byteLength} bytes`);
+}
+
+// The disk is 2 GiB, more than fs.readFileSync takes: read and write it in pieces.
+const PIECE = 64 * 1024 * 1024;
+function readWhole(file) {
+  const size = fs.statSync(file).size;
+  const buffer = new ArrayBuffer(size);
+  const fd = fs.openSync(file, 'r');
+  for (let at = 0; at < size; at += PIECE) fs.readSync(fd, new Uint8Array(buffer, at, Math.min(PIECE, size - at)), 0, Math.min(PIECE, size - at), at);
+  fs.closeSync(fd);
+  return buffer;
+}
+function writeWhole(file, buffer) {
+  const fd = fs.openSync(file, 'r+');
+  for (let at = 0; at < buffer.byteLength; at += PIECE) fs.writeSync(fd, new Uint8Array(buffer, at, Math.min(PIECE, buffer.byteLength - at)), 0, Math.min(PIECE, buffer.byteLength - at), at);
+  fs.closeSync(fd);
+}
+
+function rejectFailed(x) {
+  if (x.kind === 'failed') throw new Error(`guest failed: ${x.detail}`);
+}
+async function until(test, timeoutS) {
+  const end = Date.now() + timeoutS * 1000;
+  while (!test()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+await provision();
+await state();
+process.exit(0);

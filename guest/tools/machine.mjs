@@ -1,0 +1,118 @@
+// Drives the guest in v86 under Node: used by the builder (provisioning, saved state) and by the
+// node:test suite. Speaks the same console protocol as the element (compiled from src/ to dist/esm/).
+import { V86 } from 'v86';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MarkerParser } from '../../dist/esm/boot/stages.js';
+import { PromptTracker } from '../../dist/esm/engines/shell.js';
+
+const require = createRequire(import.meta.url);
+const V86_WASM = path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
+
+/**
+ * Starts a machine. `dir` is a folder laid out like the bundle (seabios.bin, vgabios.bin, vmlinuz,
+ * initrd.img) plus `disk.img`. Options: memoryMB, cmdline (cold boot), state (ArrayBuffer: restore),
+ * diskBuffer (ArrayBuffer: the whole disk in memory, written in place), logFile.
+ */
+export function startMachine(dir, opts = {}) {
+  const memoryMB = opts.memoryMB ?? 512;
+  const disk = opts.diskBuffer
+    ? { buffer: opts.diskBuffer }
+    : { url: path.join(dir, 'disk.img'), async: true, size: fs.statSync(path.join(dir, 'disk.img')).size };
+  const config = {
+    wasm_path: V86_WASM,
+    memory_size: memoryMB * 1024 * 1024,
+    vga_memory_size: 2 * 1024 * 1024,
+    bios: { url: path.join(dir, 'seabios.bin') },
+    vga_bios: { url: path.join(dir, 'vgabios.bin') },
+    hda: disk,
+    uart1: true,
+    autostart: true,
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+  };
+  if (opts.state) config.initial_state = { buffer: opts.state };
+  else Object.assign(config, { bzimage: { url: path.join(dir, 'vmlinuz') }, initrd: { url: path.join(dir, 'initrd.img') }, cmdline: opts.cmdline });
+
+  const emulator = new V86(config);
+  const markers = new MarkerParser();
+  const prompts = new PromptTracker();
+  const log = opts.logFile ? fs.createWriteStream(opts.logFile) : null;
+  const t0 = performance.now();
+  const seen = [];
+  const watchers = new Set();
+  let console_ = '';
+  let control = '';
+  const started = new Promise((resolve) => emulator.add_listener('emulator-started', resolve));
+
+  const decoder = new TextDecoder();
+  emulator.add_listener('serial0-output-byte', (byte) => {
+    const text = decoder.decode(new Uint8Array([byte]), { stream: true });
+    console_ += text;
+    log?.write(text);
+    prompts.feed(text);
+    for (const m of markers.feed(text)) {
+      const at = (performance.now() - t0) / 1000;
+      seen.push({ ...m, at });
+      if (opts.verbose) process.stderr.write(`[${at.toFixed(1)}s] ${JSON.stringify(m)}\n`);
+      for (const w of watchers) w(m);
+    }
+  });
+  emulator.add_listener('serial1-output-byte', (byte) => { control += String.fromCharCode(byte); });
+
+  /** Resolves with the first marker for which `test` is true (also among those already seen). */
+  function waitMarker(test, timeoutS) {
+    const hit = seen.find(test);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { watchers.delete(w); reject(new Error(`no matching console marker within ${timeoutS}s; console tail:\n${console_.slice(-3000)}`)); }, timeoutS * 1000);
+      const w = (m) => { if (test(m)) { clearTimeout(timer); watchers.delete(w); resolve(m); } };
+      watchers.add(w);
+    });
+  }
+
+  return {
+    emulator,
+    started,
+    seen,
+    get console() { return console_; },
+    get control() { return control; },
+    elapsed: () => (performance.now() - t0) / 1000,
+    waitMarker,
+    /** Waits for `ready` (or `failed`) and for the shell's first prompt. */
+    async ready(timeoutS = 900) {
+      const prompt = prompts.nextPrompt();
+      const m = await waitMarker((x) => x.kind === 'failed' || (x.kind === 'stage' && x.stage === 'ready'), timeoutS);
+      if (m.kind === 'failed') throw new Error(`guest failed: ${m.detail}\n${seen.filter((x) => x.kind === 'log').map((x) => x.line).join('\n')}`);
+      await withTimeout(prompt, 120, 'the first shell prompt');
+      return m;
+    },
+    /** After a restore: poke the shell and wait for a prompt. */
+    async prompt(timeoutS = 60) {
+      await started;
+      const p = prompts.nextPrompt();
+      emulator.serial0_send('\r');
+      return withTimeout(p, timeoutS, 'a shell prompt');
+    },
+    run(command, timeoutS = 600) {
+      return withTimeout(prompts.run(command, (t) => emulator.serial0_send(t)), timeoutS, `command ${command}`);
+    },
+    sendControl(line) { emulator.serial_send_bytes(1, new TextEncoder().encode(line + '\n')); },
+    async destroy() {
+      prompts.abort(new Error('machine stopped'));
+      await emulator.destroy();
+      log?.end();
+    },
+  };
+}
+
+function withTimeout(promise, seconds, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${seconds}s waiting for ${what}`)), seconds * 1000); }),
+  ]);
+}
+

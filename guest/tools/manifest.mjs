@@ -1,0 +1,57 @@
+// Writes the bundle's manifest.json (see src/boot/manifest.ts for the format the element reads).
+// Usage: node manifest.mjs BUNDLE_DIR WORK_DIR MEMORY_MB CHUNK_SIZE "pkg=version ..."
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+const [bundle, work, memory, chunk, versions] = process.argv.slice(2);
+function sha256(file) {
+  // Streamed in pieces: the disk image is larger than fs.readFileSync takes.
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(16 << 20);
+  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  fs.closeSync(fd);
+  return hash.digest('hex');
+}
+const file = (name, extra = {}) => {
+  const p = path.join(bundle, name);
+  return { path: name, size: fs.statSync(p).size, sha256: sha256(p), ...extra };
+};
+const diskImage = path.join(work, 'disk.img');
+const chunkSize = Number(chunk);
+const diskSize = fs.statSync(diskImage).size;
+const chunks = fs.readdirSync(path.join(bundle, 'disk'));
+const packages = Object.fromEntries(versions.trim().split(/\s+/).map((pv) => pv.split('=')));
+const provision = fs.readFileSync(path.join(work, 'provision.log'), 'utf8');
+
+const manifest = {
+  format: 1,
+  engine: 'v86',
+  name: 'Debian bookworm i386 with Docker',
+  arch: 'i386',
+  memory: Number(memory),
+  cores: 1,
+  cmdline: fs.readFileSync(path.join(work, 'cmdline.txt'), 'utf8').trim(),
+  stages: ['kernel', 'containerd', 'dockerd', 'ready'],
+  images: [...provision.matchAll(/DT:PROVISION image (\S+)/g)].map((m) => m[1]),
+  packages,
+  files: {
+    bios: file('seabios.bin'),
+    vgaBios: file('vgabios.bin'),
+    kernel: file('vmlinuz'),
+    initrd: file('initrd.img'),
+    state: file('state.bin.zst', { rawSize: fs.statSync(path.join(work, 'state.bin')).size }),
+    disk: {
+      path: 'disk/disk.img.zst',
+      size: diskSize,
+      sha256: sha256(diskImage),
+      chunkSize,
+      chunks: chunks.length,
+      compression: 'zstd',
+      bytes: chunks.reduce((n, c) => n + fs.statSync(path.join(bundle, 'disk', c)).size, 0),
+    },
+  },
+};
+if (chunks.length !== Math.ceil(diskSize / chunkSize)) throw new Error('disk chunks missing');
+process.stdout.write(JSON.stringify(manifest, null, 2) + '\n');

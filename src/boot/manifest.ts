@@ -1,0 +1,91 @@
+import { TerminalError } from './errors.js';
+
+/** One file of a machine bundle, relative to the bundle's folder. */
+export interface BundleFile {
+  path: string;
+  size: number;
+  sha256?: string;
+}
+
+export interface DiskFile extends BundleFile {
+  /** The disk is served as `disk-<start>-<end>.img[.zst]` chunks of this many bytes, loaded on demand. */
+  chunkSize: number;
+  chunks: number;
+  compression?: 'zstd';
+  /** Bytes of all chunk files together (what a reader would download at most). */
+  bytes?: number;
+}
+
+/** `manifest.json` of a machine bundle (format 1). Written by guest/tools/manifest.mjs. */
+export interface Manifest {
+  format: 1;
+  engine: 'v86' | 'qemu';
+  name?: string;
+  /** MiB of guest memory the saved state was taken with. */
+  memory: number;
+  cores?: number;
+  cmdline?: string;
+  stages?: string[];
+  /** Docker images preloaded in the guest, usable offline. */
+  images: string[];
+  files: {
+    bios?: BundleFile;
+    vgaBios?: BundleFile;
+    kernel?: BundleFile;
+    initrd?: BundleFile;
+    state?: BundleFile & { rawSize?: number };
+    disk?: DiskFile;
+    [name: string]: BundleFile | undefined;
+  };
+}
+
+/** Fetches and checks `<base>/manifest.json`; every problem becomes a TerminalError saying what to fix. */
+export async function loadManifest(base: URL, signal?: AbortSignal): Promise<Manifest> {
+  const url = new URL('manifest.json', base);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, cache: 'no-cache' });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw new TerminalError('manifest-missing', `Could not fetch the machine bundle's manifest at ${url} (${(e as Error).message}). Check the src attribute and that the server is reachable.`);
+  }
+  if (!response.ok)
+    throw new TerminalError('manifest-missing', `No machine bundle at ${base}: ${url} answered HTTP ${response.status}. Set src to a folder that holds manifest.json (build one with \`npm run build:guest\`).`);
+  let data: unknown;
+  try {
+    data = await response.json();
+  } catch {
+    throw new TerminalError('manifest-invalid', `${url} is not valid JSON. Rebuild the bundle or fix the file.`);
+  }
+  return validateManifest(data, url.href);
+}
+
+export function validateManifest(data: unknown, where = 'manifest.json'): Manifest {
+  const bad = (what: string) => new TerminalError('manifest-invalid', `${where} is not a docker-terminal machine manifest: ${what}.`);
+  if (!data || typeof data !== 'object') throw bad('it is not a JSON object');
+  const m = data as Record<string, unknown>;
+  if (m.format !== 1) throw bad(`"format" is ${JSON.stringify(m.format)}, this element reads format 1`);
+  if (m.engine !== 'v86' && m.engine !== 'qemu') throw bad(`"engine" must be "v86" or "qemu", not ${JSON.stringify(m.engine)}`);
+  if (typeof m.memory !== 'number' || !(m.memory > 0)) throw bad('"memory" (MiB) must be a positive number');
+  if (!Array.isArray(m.images) || m.images.some((i) => typeof i !== 'string')) throw bad('"images" must be a list of image names');
+  if (!m.files || typeof m.files !== 'object') throw bad('"files" is missing');
+  for (const [name, f] of Object.entries(m.files as Record<string, unknown>)) {
+    const file = f as Partial<BundleFile> | null;
+    if (!file || typeof file.path !== 'string' || typeof file.size !== 'number')
+      throw bad(`files.${name} needs a "path" and a "size"`);
+  }
+  const files = m.files as Manifest['files'];
+  if (m.engine === 'v86') {
+    for (const need of ['bios', 'vgaBios', 'disk'] as const) if (!files[need]) throw bad(`files.${need} is missing`);
+    if (!files.state && !(files.kernel && files.initrd)) throw bad('it has neither a saved state nor a kernel and initrd');
+    if (!(files.disk!.chunkSize > 0)) throw bad('files.disk.chunkSize must be a positive number');
+  }
+  return data as Manifest;
+}
+
+/** Bytes a reader downloads before the prompt: the saved state (or kernel) plus the BIOS files. */
+export function startBytes(m: Manifest, restoring: boolean): number {
+  const f = m.files;
+  const parts = restoring ? [f.bios, f.vgaBios, f.state] : [f.bios, f.vgaBios, f.kernel, f.initrd];
+  return parts.reduce((n, p) => n + (p?.size ?? 0), 0);
+}

@@ -1,0 +1,24 @@
+/**
+ * docker-terminal: `<docker-terminal>`, a live terminal with a real Docker daemon in the reader's tab.
+ * Importing this module registers the element. It stays small: xterm.js, the emulator and the
+ * machine's files load only when the reader starts the terminal.
+ */
+import { DockerTerminal, assetsBase } from './element/docker-terminal.component.js';
+
+export { DockerTerminal };
+export type { TerminalState } from './element/docker-terminal.component.js';
+export type * from './element/events.js';
+export type { RunResult } from './engines/shell.js';
+export type { ErrorCode } from './boot/errors.js';
+export type { Manifest } from './boot/manifest.js';
+
+// The bundle (`guest/`) and the emulator's wasm sit beside this file by default.
+assetsBase.url = new URL('./', import.meta.url);
+
+if (!customElements.get('docker-terminal')) customElements.define('docker-terminal', DockerTerminal);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'docker-terminal': DockerTerminal;
+  }
+}

@@ -1,0 +1,408 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { TerminalError } from '../boot/errors.js';
+import { Machine } from '../boot/machine.js';
+import { loadManifest, startBytes, type Manifest } from '../boot/manifest.js';
+import { BOOT_STAGES, stageIndex, type BootStage } from '../boot/stages.js';
+import { loadEngine, type Engine } from '../engines/engine.js';
+import { stripEscapes, type RunResult } from '../engines/shell.js';
+import type { TerminalView } from '../terminal/xterm.js';
+import { emit, type DockerTerminalErrorDetail, type DockerTerminalProgressDetail } from './events.js';
+import { checkLoadMode, resolveSettings, type Settings } from './settings.js';
+import { styles } from './docker-terminal.styles.js';
+
+export type TerminalState = 'idle' | 'loading' | 'booting' | 'ready' | 'error' | 'stopped';
+
+/** Set by the entry module: the folder the element's script was loaded from. */
+export const assetsBase = { url: new URL('./', import.meta.url) };
+
+const BOOT_LOG_LIMIT = 64 * 1024;
+const STAGE_LABELS: Record<BootStage, string> = { kernel: 'Kernel', containerd: 'containerd', dockerd: 'dockerd', ready: 'Ready' };
+
+/**
+ * A live terminal with a real Docker daemon, running in the reader's tab.
+ *
+ * @summary One tag: a Linux guest with Docker, emulated in the browser, behind a poster until started.
+ *
+ * @fires docker-terminal-progress - Download progress, then each boot stage.
+ * @fires docker-terminal-ready - The prompt is up and Docker answers.
+ * @fires docker-terminal-error - Something went wrong; `detail.message` says what to do.
+ * @fires docker-terminal-exit - The machine stopped (stop(), removal, or an error).
+ *
+ * @csspart poster - The start screen.
+ * @csspart start-button - The Start button on the poster.
+ * @csspart progress - The download and boot progress block.
+ * @csspart progress-bar - The progress bar itself.
+ * @csspart stages - The list of boot stages.
+ * @csspart boot-log - The console output shown by "Show boot log".
+ * @csspart error - The error screen.
+ * @csspart retry-button - Retry on the error screen.
+ * @csspart notice - A banner over a running terminal (a later failure).
+ * @csspart terminal - The xterm.js terminal.
+ *
+ * @cssprop --docker-terminal-height - Height of the element (default 24rem).
+ * @cssprop --docker-terminal-background - Background colour (also the terminal's).
+ * @cssprop --docker-terminal-foreground - Text colour (also the terminal's).
+ * @cssprop --docker-terminal-accent - Buttons, progress and the current stage.
+ * @cssprop --docker-terminal-muted - Secondary text.
+ * @cssprop --docker-terminal-error - Error headings.
+ * @cssprop --docker-terminal-font-family - The terminal's font.
+ * @cssprop --docker-terminal-font-size - The terminal's font size.
+ * @cssprop --docker-terminal-radius - Corner radius.
+ */
+export class DockerTerminal extends LitElement {
+  static override styles = styles;
+
+  /** Base URL of the machine bundle: a folder with manifest.json. Default: `guest/` beside the script. */
+  @property() src: string | null = null;
+  /** `v86` or `qemu`; default: the engine the bundle was built for. */
+  @property() engine: string | null = null;
+  /** Virtual CPUs (v86 runs one). */
+  @property() cores: string | null = null;
+  /** Guest memory in MiB; default: what the bundle's saved state was taken with. */
+  @property() memory: string | null = null;
+  /** A preloaded Docker image to start the reader in (`docker run --rm -it <image>`). */
+  @property() image: string | null = null;
+  /** When to start: `click` (a poster with a Start button), `visible` (scrolled into view) or `eager`. */
+  @property() load: string | null = null;
+  /** Seconds the guest waits for containerd on a cold boot. */
+  @property({ attribute: 'containerd-timeout' }) containerdTimeout: string | null = null;
+  /** Tell xterm.js to keep an accessible text mirror of the screen for screen readers. */
+  @property({ type: Boolean, attribute: 'screen-reader' }) screenReader = false;
+  /** Where the element is: idle, loading, booting, ready, error or stopped. Reflected for styling. */
+  @property({ reflect: true }) state: TerminalState = 'idle';
+
+  @state() private manifest: Manifest | undefined;
+  @state() private error: DockerTerminalErrorDetail | undefined;
+  @state() private notice: string | undefined;
+  @state() private progress: DockerTerminalProgressDetail = { stage: 'download', loaded: 0, total: 0 };
+  @state() private notes: string[] = [];
+  @state() private showLog = false;
+  @state() private bootLog = '';
+
+  private machine: Machine | undefined;
+  private terminal: TerminalView | undefined;
+  private abort: AbortController | undefined;
+  private starting: Promise<void> | undefined;
+  private visibility: IntersectionObserver | undefined;
+  private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    let mode;
+    try {
+      mode = checkLoadMode(this.load);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    if (mode === 'eager') void this.start().catch(() => undefined);
+    else {
+      void this.peekManifest();
+      if (mode === 'visible') this.startWhenVisible();
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.visibility?.disconnect();
+    this.visibility = undefined;
+    if (this.machine || this.abort) void this.shutdown('disconnect');
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('src') && changed.get('src') !== undefined && this.state === 'idle') void this.peekManifest();
+  }
+
+  /** Downloads and boots the machine; resolves when the prompt is up. Calling it again while starting returns the same promise. */
+  start(): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve();
+    this.starting ??= this.boot().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  /** Stops the machine and frees its memory. What ran inside it is gone. */
+  async stop(): Promise<void> {
+    await this.shutdown('stop');
+    this.state = 'stopped';
+  }
+
+  /**
+   * Types `command` into the guest shell (starting the machine first if needed) and resolves
+   * when it finishes, with its exit code and output.
+   */
+  async run(command: string): Promise<RunResult> {
+    await this.whenReady();
+    return this.machine!.run(command);
+  }
+
+  /** Types text into the terminal as if the reader did (use "\r" for Enter). */
+  async send(text: string): Promise<void> {
+    await this.whenReady();
+    this.machine!.engine.send(text);
+  }
+
+  private whenReady(): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve();
+    if (this.state === 'idle' || this.state === 'stopped' || this.state === 'error') return this.start();
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  private bundleUrl(): URL {
+    return new URL(this.src ?? 'guest/', this.src ? document.baseURI : assetsBase.url);
+  }
+
+  private get bundleBase(): URL {
+    const url = this.bundleUrl();
+    if (!url.pathname.endsWith('/')) url.pathname += '/';
+    return url;
+  }
+
+  /** The poster shows the download size, so fetch the (small) manifest before the reader clicks. */
+  private async peekManifest(): Promise<void> {
+    try {
+      this.manifest = await loadManifest(this.bundleBase);
+      this.error = undefined;
+    } catch (e) {
+      if (this.state === 'idle') this.fail(e);
+    }
+  }
+
+  private startWhenVisible(): void {
+    this.visibility = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) {
+        this.visibility?.disconnect();
+        this.visibility = undefined;
+        void this.start().catch(() => undefined);
+      }
+    });
+    this.visibility.observe(this);
+  }
+
+  private async boot(): Promise<void> {
+    const began = performance.now();
+    const abort = new AbortController();
+    this.abort = abort;
+    this.error = undefined;
+    this.notice = undefined;
+    this.bootLog = '';
+    this.progress = { stage: 'download', loaded: 0, total: 0 };
+    this.state = 'loading';
+    try {
+      const manifest = await loadManifest(this.bundleBase, abort.signal);
+      this.manifest = manifest;
+      const settings = resolveSettings(
+        { engine: this.engine, cores: this.cores, memory: this.memory, image: this.image, containerdTimeout: this.containerdTimeout },
+        manifest,
+      );
+      this.notes = settings.notes;
+      await this.updateComplete;
+      const [terminalModule, engine] = await Promise.all([import('../terminal/xterm.js'), this.createEngine(manifest, settings, abort.signal)]);
+      abort.signal.throwIfAborted();
+      this.openTerminal(terminalModule.createTerminal);
+      await this.machine!.boot({ silence: 240, total: settings.containerdTimeout + 900, restore: 90 });
+      abort.signal.throwIfAborted();
+      this.state = 'ready';
+      this.showLog = false;
+      await this.updateComplete;
+      this.terminal!.fit();
+      engine.resize(this.terminal!.term.rows, this.terminal!.term.cols);
+      // The boot went to the boot log; give the reader a fresh prompt (or their image) in the terminal.
+      engine.send(settings.image ? `docker run --rm -it ${settings.image}\r` : '\r');
+      this.terminal!.focus();
+      emit(this, 'docker-terminal-ready', { restored: engine.restored, seconds: (performance.now() - began) / 1000 });
+      for (const w of this.readyWaiters.splice(0)) w.resolve();
+    } catch (e) {
+      if (abort.signal.aborted && !(e instanceof TerminalError)) {
+        const stopped = new TerminalError('stopped', 'The machine was stopped before it was ready.');
+        for (const w of this.readyWaiters.splice(0)) w.reject(stopped);
+        throw stopped;
+      }
+      this.fail(e);
+      await this.shutdown('error');
+      throw e;
+    }
+  }
+
+  private async createEngine(manifest: Manifest, settings: Settings, signal: AbortSignal): Promise<Engine> {
+    const engine = await loadEngine(settings.engine, {
+      bundle: this.bundleBase,
+      manifest,
+      assets: assetsBase.url,
+      memory: settings.memory,
+      cores: settings.cores,
+      containerdTimeout: settings.containerdTimeout,
+      signal,
+      onDownload: (loaded, total) => {
+        if (this.state !== 'loading') return;
+        this.progress = { stage: 'download', loaded, total };
+        emit(this, 'docker-terminal-progress', this.progress);
+        if (loaded >= total) this.state = 'booting';
+      },
+      onConsole: (text) => this.machine?.consoleText(text),
+      onError: (error) => this.fail(error),
+    });
+    this.machine = new Machine(engine, {
+      onStage: (stage, detail) => {
+        if (this.state === 'loading') this.state = 'booting';
+        this.progress = { stage, loaded: stageIndex(stage) + 1, total: BOOT_STAGES.length, detail };
+        emit(this, 'docker-terminal-progress', this.progress);
+      },
+      onConsole: (text) => {
+        if (this.state === 'ready') this.terminal?.write(text);
+        else this.bootLog = (this.bootLog + stripEscapes(text)).slice(-BOOT_LOG_LIMIT);
+      },
+    });
+    return engine;
+  }
+
+  private openTerminal(create: typeof import('../terminal/xterm.js').createTerminal): void {
+    this.terminal?.dispose();
+    const container = this.renderRoot.querySelector<HTMLElement>('[part="terminal"]')!;
+    container.replaceChildren();
+    const style = getComputedStyle(this);
+    const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    this.terminal = create(
+      container,
+      this.renderRoot as ShadowRoot,
+      {
+        onData: (data) => this.machine?.engine.send(data),
+        onResize: (rows, cols) => this.state === 'ready' && this.machine?.engine.resize(rows, cols),
+      },
+      {
+        screenReaderMode: this.screenReader || reducedMotion,
+        cursorBlink: !reducedMotion,
+        fontFamily: style.getPropertyValue('--docker-terminal-font-family').trim() || 'monospace',
+        fontSize: parseFloat(style.getPropertyValue('--docker-terminal-font-size')) || 14,
+        theme: {
+          background: style.getPropertyValue('--docker-terminal-background').trim() || '#1e1e2e',
+          foreground: style.getPropertyValue('--docker-terminal-foreground').trim() || '#e4e4ef',
+        },
+      },
+    );
+  }
+
+  /** Shows an error. Before the prompt it replaces the boot screen; afterwards it is a banner and the machine keeps running. */
+  private fail(e: unknown): void {
+    const err = e instanceof TerminalError ? e : new TerminalError('engine-failed', `The machine stopped unexpectedly: ${(e as Error)?.message ?? e}. Press Retry.`);
+    const detail: DockerTerminalErrorDetail = { code: err.code, message: err.message, details: err.details };
+    emit(this, 'docker-terminal-error', detail);
+    if (this.state === 'ready') {
+      this.notice = err.message;
+      return;
+    }
+    this.error = detail;
+    this.state = 'error';
+    for (const w of this.readyWaiters.splice(0)) w.reject(err);
+  }
+
+  private async shutdown(reason: 'stop' | 'disconnect' | 'error'): Promise<void> {
+    this.abort?.abort(new TerminalError('stopped', 'The machine was stopped.'));
+    this.abort = undefined;
+    const machine = this.machine;
+    this.machine = undefined;
+    this.terminal?.dispose();
+    this.terminal = undefined;
+    if (!machine) return;
+    await machine.stop().catch(() => undefined);
+    emit(this, 'docker-terminal-exit', { reason });
+  }
+
+  private retry(): void {
+    this.error = undefined;
+    void this.start().catch(() => undefined);
+  }
+
+  protected override render() {
+    return html`
+      <div part="terminal" role="region" aria-label="Docker terminal"></div>
+      ${this.notice
+        ? html`<div part="notice" role="alert">
+            <span>${this.notice}</span><button class="link" @click=${() => (this.notice = undefined)}>Dismiss</button>
+          </div>`
+        : nothing}
+      ${this.renderOverlay()}
+    `;
+  }
+
+  private renderOverlay() {
+    switch (this.state) {
+      case 'idle':
+      case 'stopped':
+        return this.renderPoster();
+      case 'loading':
+      case 'booting':
+        return this.renderProgress();
+      case 'error':
+        return this.renderError();
+      default:
+        return nothing;
+    }
+  }
+
+  private renderPoster() {
+    const m = this.manifest;
+    const restoring = !this.memory || Number(this.memory) === m?.memory;
+    const size = m ? formatBytes(startBytes(m, restoring)) : undefined;
+    return html`<div class="overlay" part="poster">
+      <h2>${this.state === 'stopped' ? 'The machine is stopped' : 'Docker in your browser'}</h2>
+      <p>
+        A Linux machine with a real Docker daemon runs inside this page, on your computer.
+        ${size ? html`Starting it downloads ${size}${m?.files.disk ? ', then disk blocks as they are needed' : ''}.` : nothing}
+      </p>
+      <button part="start-button" @click=${() => this.retry()}>${this.state === 'stopped' ? 'Start again' : 'Start'}</button>
+    </div>`;
+  }
+
+  private renderProgress() {
+    const p = this.progress;
+    const downloading = this.state === 'loading';
+    const current = p.stage === 'download' ? -1 : stageIndex(p.stage);
+    const label = downloading
+      ? p.total
+        ? `Downloading ${formatBytes(p.loaded)} of ${formatBytes(p.total)}`
+        : 'Preparing the download'
+      : `Starting: ${p.stage === 'download' ? 'the machine' : STAGE_LABELS[p.stage]}`;
+    return html`<div class="overlay" part="progress-screen">
+      <div part="progress">
+        <p id="progress-label" aria-live="polite">${label}</p>
+        <progress
+          part="progress-bar"
+          aria-labelledby="progress-label"
+          max=${downloading ? p.total || 1 : BOOT_STAGES.length}
+          value=${downloading ? p.loaded : Math.max(0, current + 1)}
+        ></progress>
+      </div>
+      ${downloading
+        ? nothing
+        : html`<ol part="stages" aria-label="Boot stages">
+            ${BOOT_STAGES.map((s, i) => html`<li data-state=${i < current ? 'done' : i === current ? 'current' : 'pending'}>${STAGE_LABELS[s]}</li>`)}
+          </ol>`}
+      ${this.notes.map((n) => html`<p class="note">${n}</p>`)} ${this.renderBootLog()}
+    </div>`;
+  }
+
+  private renderError() {
+    const e = this.error!;
+    return html`<div class="overlay" part="error" role="alert">
+      <h2>Docker terminal could not start</h2>
+      <p>${e.message}</p>
+      ${e.details.length ? html`<pre part="boot-log">${e.details.join('\n')}</pre>` : nothing}
+      <button part="retry-button" @click=${() => this.retry()}>Retry</button>
+      ${this.renderBootLog()}
+    </div>`;
+  }
+
+  private renderBootLog() {
+    if (!this.bootLog) return nothing;
+    return html`<button class="link" aria-expanded=${this.showLog ? 'true' : 'false'} @click=${() => (this.showLog = !this.showLog)}>
+        ${this.showLog ? 'Hide boot log' : 'Show boot log'}
+      </button>
+      ${this.showLog ? html`<pre part="boot-log" tabindex="0" aria-label="Boot log">${this.bootLog}</pre>` : nothing}`;
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n < 1e6) return `${Math.round(n / 1e3)} kB`;
+  return `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+}

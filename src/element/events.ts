@@ -1,0 +1,44 @@
+import type { ErrorCode } from '../boot/errors.js';
+import type { BootStage } from '../boot/stages.js';
+
+export interface DockerTerminalProgressDetail {
+  /** `download` while files arrive, then the guest's boot stages. */
+  stage: 'download' | BootStage;
+  /** Bytes downloaded (download) or stages passed (boot). */
+  loaded: number;
+  total: number;
+  detail?: string;
+}
+export interface DockerTerminalReadyDetail {
+  /** True when the machine was restored from the bundle's saved state. */
+  restored: boolean;
+  /** Seconds from start() to the prompt. */
+  seconds: number;
+}
+export interface DockerTerminalErrorDetail {
+  code: ErrorCode;
+  message: string;
+  /** Extra lines, such as the daemon logs of a failed boot. */
+  details: string[];
+}
+export interface DockerTerminalExitDetail {
+  reason: 'stop' | 'disconnect' | 'error';
+}
+
+export type DockerTerminalProgressEvent = CustomEvent<DockerTerminalProgressDetail>;
+export type DockerTerminalReadyEvent = CustomEvent<DockerTerminalReadyDetail>;
+export type DockerTerminalErrorEvent = CustomEvent<DockerTerminalErrorDetail>;
+export type DockerTerminalExitEvent = CustomEvent<DockerTerminalExitDetail>;
+
+declare global {
+  interface HTMLElementEventMap {
+    'docker-terminal-progress': DockerTerminalProgressEvent;
+    'docker-terminal-ready': DockerTerminalReadyEvent;
+    'docker-terminal-error': DockerTerminalErrorEvent;
+    'docker-terminal-exit': DockerTerminalExitEvent;
+  }
+}
+
+export function emit<T>(target: EventTarget, name: keyof HTMLElementEventMap, detail: T): void {
+  target.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+}

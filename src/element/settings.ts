@@ -1,0 +1,94 @@
+import { TerminalError } from '../boot/errors.js';
+import type { Manifest } from '../boot/manifest.js';
+import { ENGINES, ENGINE_LIMITS, type EngineName } from '../engines/engine.js';
+
+export type LoadMode = 'click' | 'visible' | 'eager';
+export const LOAD_MODES: readonly LoadMode[] = ['click', 'visible', 'eager'];
+
+/** The attributes as the page wrote them (strings or null). */
+export interface RawSettings {
+  engine: string | null;
+  cores: string | null;
+  memory: string | null;
+  image: string | null;
+  containerdTimeout: string | null;
+}
+
+export interface Settings {
+  engine: EngineName;
+  cores: number;
+  memory: number;
+  image: string | null;
+  containerdTimeout: number;
+  /** Things the reader should know that do not stop the machine. */
+  notes: string[];
+}
+
+export const DEFAULT_CONTAINERD_TIMEOUT = 600;
+
+const bad = (message: string) => new TerminalError('invalid-attribute', message);
+
+function number(raw: string, name: string, what: string): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(value)) throw bad(`${name}="${raw}" is not a number: ${what}.`);
+  return value;
+}
+
+export function checkLoadMode(raw: string | null): LoadMode {
+  if (raw === null || raw === '') return 'click';
+  if ((LOAD_MODES as readonly string[]).includes(raw)) return raw as LoadMode;
+  throw bad(`load="${raw}" is not one of ${LOAD_MODES.join(', ')}.`);
+}
+
+export function checkEngine(raw: string | null, fallback: EngineName): EngineName {
+  if (raw === null || raw === '') return fallback;
+  if ((ENGINES as readonly string[]).includes(raw)) return raw as EngineName;
+  throw new TerminalError('unknown-engine', `engine="${raw}" is not an engine this element knows; use ${ENGINES.join(' or ')}.`);
+}
+
+/** Checks every attribute against the engine and the bundle; throws a TerminalError that says what to write instead. */
+export function resolveSettings(raw: RawSettings, manifest: Manifest): Settings {
+  const engine = checkEngine(raw.engine, manifest.engine);
+  if (engine !== manifest.engine)
+    throw new TerminalError('unknown-engine', `engine="${engine}" cannot run this bundle, which was built for the ${manifest.engine} engine. Remove the engine attribute or point src at a ${engine} bundle.`);
+  const limits = ENGINE_LIMITS[engine];
+  const notes: string[] = [];
+
+  let cores = 1;
+  if (raw.cores !== null) {
+    const range = limits.maxCores === 1 ? `the ${engine} engine runs exactly 1 core` : `the ${engine} engine runs 1 to ${limits.maxCores}`;
+    cores = number(raw.cores, 'cores', `write a whole number (${range})`);
+    if (!Number.isInteger(cores) || cores < 1)
+      throw bad(`cores="${raw.cores}" must be a whole number of at least 1 (${range}).`);
+    if (cores > limits.maxCores) {
+      if (engine === 'v86') notes.push(`cores="${raw.cores}": the v86 engine emulates a single CPU, so this machine runs with 1 core.`);
+      else throw bad(`cores="${raw.cores}" is more than the ${engine} engine runs; use 1 to ${limits.maxCores}.`);
+      cores = limits.maxCores;
+    }
+  }
+
+  let memory = manifest.memory;
+  if (raw.memory !== null) {
+    const range = `${limits.minMemory} to ${limits.maxMemory} MiB for the ${engine} engine`;
+    memory = number(raw.memory, 'memory', `write the guest memory in MiB, ${range}`);
+    if (!Number.isInteger(memory) || memory < limits.minMemory || memory > limits.maxMemory)
+      throw bad(`memory="${raw.memory}" is out of range: use a whole number of MiB, ${range} (the saved state needs ${manifest.memory}).`);
+    if (memory !== manifest.memory)
+      notes.push(`memory="${memory}" differs from the ${manifest.memory} MiB the saved state was taken with, so the machine boots from scratch: this takes about a minute.`);
+  }
+
+  let containerdTimeout = DEFAULT_CONTAINERD_TIMEOUT;
+  if (raw.containerdTimeout !== null) {
+    containerdTimeout = number(raw.containerdTimeout, 'containerd-timeout', 'write the seconds the guest waits for containerd, e.g. 600');
+    if (!(containerdTimeout >= 1) || !Number.isInteger(containerdTimeout))
+      throw bad(`containerd-timeout="${raw.containerdTimeout}" must be a whole number of seconds, at least 1.`);
+  }
+
+  const image = raw.image?.trim() || null;
+  if (image !== null) {
+    const bare = image.replace(/:latest$/, '');
+    if (!manifest.images.includes(bare))
+      throw new TerminalError('unknown-image', `image="${image}" is not in this machine bundle, and a browser tab cannot pull from a registry. Images in the bundle: ${manifest.images.join(', ') || 'none'}.`);
+  }
+  return { engine, cores, memory, image, containerdTimeout, notes };
+}

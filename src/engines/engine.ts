@@ -1,0 +1,58 @@
+import type { Manifest } from '../boot/manifest.js';
+import type { TerminalError } from '../boot/errors.js';
+
+/** What the element hands an engine. */
+export interface EngineOptions {
+  /** Folder of the machine bundle (ends with a slash). */
+  bundle: URL;
+  manifest: Manifest;
+  /** Where the element's own files are (the v86 wasm sits beside the entry module). */
+  assets: URL;
+  memory: number;
+  cores: number;
+  /** Seconds the guest waits for containerd on a cold boot. */
+  containerdTimeout: number;
+  signal: AbortSignal;
+  /** Bytes of the start-up files downloaded so far, of `total`. */
+  onDownload(loaded: number, total: number): void;
+  /** Text the guest prints on the terminal's console. */
+  onConsole(text: string): void;
+  /** A failure after start (say, a disk block that cannot be fetched). */
+  onError(error: TerminalError): void;
+}
+
+/** The small surface every machine engine implements (v86, qemu). */
+export interface Engine {
+  /** True when a saved state was restored: the guest is already at a prompt, no boot stages follow. */
+  readonly restored: boolean;
+  /** Downloads what start-up needs and starts the machine; resolves once it runs. */
+  start(): Promise<void>;
+  /** Types text into the guest's console. */
+  send(text: string): void;
+  /** Tells the guest the terminal's size. */
+  resize(rows: number, cols: number): void;
+  /** Sets the guest clock (seconds since the epoch); a restored state is behind. */
+  setClock(epochSeconds: number): void;
+  /** Stops the machine and frees its memory, workers and timers. */
+  stop(): Promise<void>;
+}
+
+export type EngineName = 'v86' | 'qemu';
+export const ENGINES: readonly EngineName[] = ['v86', 'qemu'];
+
+/** Limits the element checks `cores` and `memory` against, per engine. */
+export const ENGINE_LIMITS: Record<EngineName, { maxCores: number; minMemory: number; maxMemory: number }> = {
+  // v86 emulates one 32-bit CPU; guest memory is a wasm32 allocation.
+  v86: { maxCores: 1, minMemory: 128, maxMemory: 2048 },
+  // QEMU-wasm: multi-threaded TCG, memory inside a 4 GiB wasm32 heap.
+  qemu: { maxCores: 8, minMemory: 128, maxMemory: 3072 },
+};
+
+export async function loadEngine(name: EngineName, opts: EngineOptions): Promise<Engine> {
+  if (name === 'qemu') {
+    const { QemuEngine } = await import('./qemu.js');
+    return new QemuEngine(opts);
+  }
+  const { V86Engine } = await import('./v86.js');
+  return new V86Engine(opts);
+}

@@ -1,0 +1,89 @@
+/**
+ * Runs commands in the guest's interactive shell and learns when they finish. The guest's bash
+ * prints an invisible OSC 133 "command finished" sequence, `ESC ] 133 ; D ; <status> BEL`, before
+ * every prompt (see guest/rootfs/root/.bashrc), so the reader sees only the command and its output.
+ */
+export interface RunResult {
+  exitCode: number;
+  /** What the command printed, without the echoed command line, escape sequences or CRs. */
+  output: string;
+}
+
+const PROMPT_MARK = /\x1b\]133;D;(\d+)\x07/;
+const ESCAPES = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
+
+export function stripEscapes(text: string): string {
+  return text.replace(ESCAPES, '').replace(/\r/g, '');
+}
+
+interface Pending {
+  command: string;
+  captured: string;
+  resolve(result: RunResult): void;
+  reject(error: Error): void;
+}
+
+export class PromptTracker {
+  private pending: Pending | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private promptWaiters: Array<(status: number) => void> = [];
+  private tail = '';
+
+  /** Feed everything the guest prints on the shell's console. */
+  feed(text: string): void {
+    if (this.pending) this.pending.captured += text;
+    // Keep a short tail so a mark split across two chunks is still seen.
+    this.tail = (this.tail + text).slice(-64);
+    const m = PROMPT_MARK.exec(this.tail);
+    if (!m) return;
+    this.tail = this.tail.slice(m.index + m[0].length);
+    const status = Number(m[1]);
+    const waiters = this.promptWaiters.splice(0);
+    for (const w of waiters) w(status);
+    const p = this.pending;
+    if (p) {
+      this.pending = undefined;
+      p.resolve({ exitCode: status, output: extractOutput(p.command, p.captured) });
+    }
+  }
+
+  /** Resolves at the next prompt the shell prints. */
+  nextPrompt(): Promise<number> {
+    return new Promise((resolve) => this.promptWaiters.push(resolve));
+  }
+
+  /**
+   * Types `command` into the shell and resolves with its exit code and output once the next
+   * prompt appears. Calls are queued so that two commands never interleave.
+   */
+  run(command: string, send: (text: string) => void): Promise<RunResult> {
+    const result = this.queue.then(
+      () =>
+        new Promise<RunResult>((resolve, reject) => {
+          this.pending = { command, captured: '', resolve, reject };
+          send(command + '\r');
+        }),
+    );
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Fails the command in flight (the machine stopped). */
+  abort(error: Error): void {
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(error);
+    this.promptWaiters = [];
+  }
+}
+
+function extractOutput(command: string, captured: string): string {
+  const lines = stripEscapes(captured.slice(0, captured.search(PROMPT_MARK))).split('\n');
+  // The command is echoed before its output: by the tty if it arrived before readline was
+  // listening, and again by readline after the prompt. Skip up to the last echo near the top.
+  const cmdLines = command.split('\n');
+  const last = cmdLines[cmdLines.length - 1].trimEnd();
+  let skip = cmdLines.length;
+  for (let i = 0; i < Math.min(lines.length, cmdLines.length + 2); i++) if (last && lines[i].trimEnd().endsWith(last)) skip = i + 1;
+  return lines.slice(skip).join('\n').replace(/\n$/, '');
+}

@@ -1,0 +1,151 @@
+import { download } from '../boot/download.js';
+import { TerminalError } from '../boot/errors.js';
+import type { BundleFile } from '../boot/manifest.js';
+import type { Engine, EngineOptions } from './engine.js';
+
+type V86Instance = import('v86').V86 & {
+  // Internals used on purpose: with our own wasm_fn, v86 does not keep the wasm bytes its zstd
+  // worker needs for the compressed disk chunks; its destroy() leaves that worker running.
+  wasm_source?: ArrayBuffer;
+  zstd_worker?: Worker;
+};
+
+const MiB = 1024 * 1024;
+
+/**
+ * The default engine: v86, an x86-to-wasm JIT that needs no cross-origin isolation. Restores the
+ * bundle's saved state when the memory size matches it, otherwise cold-boots the kernel.
+ */
+export class V86Engine implements Engine {
+  readonly restored: boolean;
+  private emulator: V86Instance | undefined;
+  private observer: PerformanceObserver | undefined;
+  private readonly decoder = new TextDecoder();
+  private pending: number[] = [];
+  private stopped = false;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.restored = !!opts.manifest.files.state && opts.memory === opts.manifest.memory;
+  }
+
+  async start(): Promise<void> {
+    const { manifest, bundle, signal } = this.opts;
+    const f = manifest.files;
+    const wanted: Record<string, BundleFile | { path: URL; size: number }> = {
+      wasm: { path: new URL('v86.wasm', this.opts.assets), size: 0 },
+      bios: f.bios!,
+      vgaBios: f.vgaBios!,
+      ...(this.restored ? { state: f.state! } : { kernel: f.kernel!, initrd: f.initrd! }),
+    };
+    if (!this.restored && !(f.kernel && f.initrd))
+      throw new TerminalError('invalid-attribute', `This bundle can only start from its saved state, taken with memory="${manifest.memory}". Remove the memory attribute or set it to ${manifest.memory}.`);
+    const loaded: Record<string, number> = {};
+    const total = () => Object.values(wanted).reduce((n, w) => n + w.size, 0);
+    const report = () => this.opts.onDownload(Object.values(loaded).reduce((a, b) => a + b, 0), total());
+    const [v86, ...buffers] = await Promise.all([
+      import('v86'),
+      ...Object.entries(wanted).map(([name, file]) =>
+        download(new URL(file.path, bundle), {
+          signal,
+          size: file.size || undefined,
+          onProgress: (n, size) => {
+            loaded[name] = n;
+            file.size = Math.max(file.size, size ?? n);
+            report();
+          },
+        }),
+      ),
+    ]);
+    const files = Object.fromEntries(Object.keys(wanted).map((k, i) => [k, buffers[i]]));
+    signal.throwIfAborted();
+
+    const disk = f.disk!;
+    const config: Record<string, unknown> = {
+      wasm_fn: async (env: WebAssembly.Imports) => (await WebAssembly.instantiate(files.wasm, env)).instance.exports,
+      memory_size: this.opts.memory * MiB,
+      vga_memory_size: 2 * MiB,
+      bios: { buffer: files.bios },
+      vga_bios: { buffer: files.vgaBios },
+      hda: {
+        url: new URL(disk.path, bundle).href,
+        size: disk.size,
+        async: true,
+        use_parts: true,
+        fixed_chunk_size: disk.chunkSize,
+      },
+      uart1: true,
+      autostart: true,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+    };
+    if (this.restored) config.initial_state = { buffer: files.state };
+    else
+      Object.assign(config, {
+        bzimage: { buffer: files.kernel },
+        initrd: { buffer: files.initrd },
+        cmdline: `${manifest.cmdline ?? ''} dt_containerd_timeout=${this.opts.containerdTimeout}`.trim(),
+      });
+
+    this.watchDisk(new URL(disk.path, bundle));
+    const emulator = new v86.V86(config as never) as V86Instance;
+    this.emulator = emulator;
+    emulator.wasm_source = files.wasm.slice(0);
+    emulator.add_listener('serial0-output-byte', (byte: number) => {
+      if (this.pending.push(byte) === 1) queueMicrotask(() => this.flush());
+    });
+    await new Promise<void>((resolve, reject) => {
+      emulator.add_listener('emulator-started', () => resolve());
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+
+  /** Serial bytes arrive one at a time; hand them to the terminal in batches. */
+  private flush(): void {
+    if (this.stopped || !this.pending.length) return;
+    const text = this.decoder.decode(new Uint8Array(this.pending), { stream: true });
+    this.pending = [];
+    this.opts.onConsole(text);
+  }
+
+  /** v86 retries a failed disk chunk forever without telling anyone; notice it and say so. */
+  private watchDisk(disk: URL): void {
+    if (typeof PerformanceObserver === 'undefined') return;
+    const prefix = disk.href.replace(/[^/]*$/, '');
+    this.observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as PerformanceResourceTiming[]) {
+        const status = (e as { responseStatus?: number }).responseStatus ?? 0;
+        if (e.name.startsWith(prefix) && status >= 400)
+          this.opts.onError(new TerminalError('download-failed', `A block of the machine's disk could not be downloaded (${e.name}: HTTP ${status}). Check that the bundle's disk/ folder was copied completely, then press Retry.`));
+      }
+    });
+    this.observer.observe({ type: 'resource', buffered: false });
+  }
+
+  send(text: string): void {
+    this.emulator?.serial0_send(text);
+  }
+
+  private control(line: string): void {
+    this.emulator?.serial_send_bytes(1, new TextEncoder().encode(line + '\n'));
+  }
+
+  resize(rows: number, cols: number): void {
+    this.control(`resize ${rows} ${cols}`);
+  }
+
+  setClock(epochSeconds: number): void {
+    this.control(`clock ${Math.floor(epochSeconds)}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.observer?.disconnect();
+    const emulator = this.emulator;
+    this.emulator = undefined;
+    if (!emulator) return;
+    emulator.zstd_worker?.terminate();
+    await emulator.destroy();
+  }
+}

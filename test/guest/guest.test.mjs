@@ -1,0 +1,117 @@
+// The guest bundle booted in real v86 under Node: cold boot, loopback, the containerd timeout,
+// restore from the saved state, and Docker itself. Needs `npm run build:guest` (npm test runs it).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMachine } from '../../guest/tools/machine.mjs';
+import { nodeMachineDir, stateBuffer } from './bundle.mjs';
+
+const { dir, manifest } = nodeMachineDir();
+
+describe('cold boot', { concurrency: false }, () => {
+  let m;
+  before(() => {
+    m = startMachine(dir, { memoryMB: manifest.memory, cmdline: manifest.cmdline });
+  });
+  after(() => m?.destroy());
+
+  test('reaches every stage in order, then ready and a prompt', { timeout: 900_000 }, async () => {
+    const ready = await m.ready(900);
+    assert.match(ready.detail, /^docker=\S+/);
+    const stages = m.seen.filter((x) => x.kind === 'stage').map((x) => x.stage);
+    assert.deepEqual(stages, ['kernel', 'containerd', 'dockerd', 'ready']);
+    assert.equal(m.seen.filter((x) => x.kind === 'failed').length, 0);
+  });
+
+  test('loopback is up with 127.0.0.1', { timeout: 120_000 }, async () => {
+    const r = await m.run('ip addr show lo');
+    assert.equal(r.exitCode, 0);
+    assert.match(r.output, /state UNKNOWN|LOOPBACK,UP/);
+    assert.match(r.output, /inet 127\.0\.0\.1\/8/);
+  });
+
+  test('dockerd uses the containerd that init started, overlay2 and cgroup v2', { timeout: 120_000 }, async () => {
+    const r = await m.run("docker info --format '{{.Driver}} {{.CgroupVersion}}'; ps -o args= -C dockerd");
+    assert.equal(r.exitCode, 0, r.output);
+    assert.match(r.output, /overlay2 2/);
+    assert.match(r.output, /--containerd=\/run\/containerd\/containerd\.sock/);
+  });
+
+  test('run() reports a failing command with its exit code', { timeout: 60_000 }, async () => {
+    const r = await m.run('echo to-stderr >&2; sh -c "exit 7"');
+    assert.equal(r.exitCode, 7);
+    assert.equal(r.output, 'to-stderr');
+  });
+});
+
+describe('containerd-timeout', () => {
+  test('an impossibly small timeout ends in a failed marker with the daemon log', { timeout: 600_000 }, async () => {
+    const m = startMachine(dir, { memoryMB: manifest.memory, cmdline: `${manifest.cmdline} dt_containerd_timeout=1` });
+    try {
+      const failed = await m.waitMarker((x) => x.kind === 'failed' || (x.kind === 'stage' && x.stage === 'ready'), 600);
+      assert.equal(failed.kind, 'failed', 'containerd cannot be up within 1 s of starting in v86');
+      assert.match(failed.detail, /containerd did not open \/run\/containerd\/containerd\.sock within 1s \(containerd-timeout\)/);
+      await m.waitMarker((x) => x.kind === 'log' && x.line === 'end', 60);
+      assert.ok(m.seen.some((x) => x.kind === 'log' && x.line.startsWith('containerd.log:')), 'the failure carries containerd log lines');
+      const containerd = m.seen.find((x) => x.kind === 'stage' && x.stage === 'containerd');
+      assert.match(containerd.detail, /timeout=1s/);
+    } finally {
+      await m.destroy();
+    }
+  });
+});
+
+describe('restored from the saved state', { concurrency: false }, () => {
+  let m;
+  before(() => {
+    m = startMachine(dir, { memoryMB: manifest.memory, state: stateBuffer(manifest) });
+  });
+  after(() => m?.destroy());
+
+  test('shows a prompt within seconds', { timeout: 120_000 }, async () => {
+    const status = await m.prompt(60);
+    assert.equal(typeof status, 'number');
+  });
+
+  test('the clock is set from the host over the control port', { timeout: 60_000 }, async () => {
+    m.sendControl(`clock ${Math.floor(Date.now() / 1000)}`);
+    m.sendControl('ping 1');
+    for (let i = 0; i < 100 && !/pong 1/.test(m.control); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(m.control, /pong 1/);
+    const r = await m.run('date +%s');
+    assert.ok(Math.abs(Number(r.output) - Date.now() / 1000) < 30, `guest clock ${r.output} vs host ${Date.now() / 1000}`);
+  });
+
+  test('the terminal size reaches the shell', { timeout: 60_000 }, async () => {
+    m.sendControl('resize 33 101');
+    m.sendControl('ping 2');
+    for (let i = 0; i < 100 && !/pong 2/.test(m.control); i++) await new Promise((r) => setTimeout(r, 100));
+    const r = await m.run('stty size');
+    assert.equal(r.output, '33 101');
+  });
+
+  test('docker run --rm busybox echo ok', { timeout: 600_000 }, async () => {
+    const r = await m.run('docker run --rm busybox echo ok', 600);
+    assert.equal(r.exitCode, 0, r.output);
+    assert.equal(r.output, 'ok');
+  });
+
+  test('docker run -d, exec, logs and rm -f', { timeout: 600_000 }, async () => {
+    let r = await m.run("docker run -d --name web busybox sh -c 'echo started; exec sleep 600'", 600);
+    assert.equal(r.exitCode, 0, r.output);
+    assert.match(r.output, /^[0-9a-f]{64}$/);
+    r = await m.run('docker exec web sh -c "echo exec-ok from \\$(hostname)"', 300);
+    assert.equal(r.exitCode, 0, r.output);
+    assert.match(r.output, /^exec-ok from [0-9a-f]{12}$/);
+    r = await m.run('docker logs web', 120);
+    assert.equal(r.output, 'started');
+    r = await m.run('docker rm -f web', 300);
+    assert.equal(r.exitCode, 0, r.output);
+    r = await m.run("docker ps -a --format '{{.Names}}'", 120);
+    assert.equal(r.output, '');
+  });
+
+  test('the preloaded images of the manifest are all there', { timeout: 120_000 }, async () => {
+    const r = await m.run("docker images --format '{{.Repository}}'", 120);
+    assert.deepEqual(r.output.split('\n').sort(), [...manifest.images].sort());
+  });
+});

@@ -1,0 +1,275 @@
+// Component tests of <docker-terminal> in real headless Chromium, against the built
+// dist/docker-terminal.js and the real bundle (dist/guest, or variants of it served by
+// test/unit/bundle-variants.mjs). Machines that start here are real v86 guests.
+import { fixture, html, expect, oneEvent, waitUntil } from '@open-wc/testing';
+import { DockerTerminal } from '../../dist/docker-terminal.js';
+
+const bundle = (variant) => `/__bundle/${variant}/`;
+const part = (el, name) => el.shadowRoot.querySelector(`[part="${name}"]`);
+const text = (el) => el.shadowRoot.textContent.replace(/\s+/g, ' ');
+const resources = () => performance.getEntriesByType('resource').map((e) => e.name);
+const requests = async () => (await fetch('/__requests')).json();
+
+/** Waits for the element's error event and returns its detail. */
+async function errorOf(template) {
+  const el = await fixture(template);
+  if (el.state !== 'error') await oneEvent(el, 'docker-terminal-error');
+  await el.updateComplete;
+  return { el, error: el.shadowRoot.querySelector('[part="error"]') };
+}
+
+async function startAndWaitReady(el) {
+  const ready = oneEvent(el, 'docker-terminal-ready');
+  part(el, 'start-button').click();
+  const failed = oneEvent(el, 'docker-terminal-error').then((e) => {
+    throw new Error(`${e.detail.code}: ${e.detail.message}`);
+  });
+  return Promise.race([ready, failed]);
+}
+
+describe('registration and attributes', () => {
+  it('registers <docker-terminal> with typed properties', async () => {
+    const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
+    expect(el).to.be.instanceOf(DockerTerminal);
+    expect(customElements.get('docker-terminal')).to.equal(DockerTerminal);
+    expect(el.state).to.equal('idle');
+    expect(el.getAttribute('state')).to.equal('idle');
+  });
+
+  it('maps kebab-case attributes to properties', async () => {
+    const el = await fixture(html`<docker-terminal src=${bundle('good')} containerd-timeout="42" screen-reader cores="1" memory="512" image="busybox" load="click"></docker-terminal>`);
+    expect(el.containerdTimeout).to.equal('42');
+    expect(el.screenReader).to.equal(true);
+    expect(el.memory).to.equal('512');
+    expect(el.image).to.equal('busybox');
+  });
+});
+
+describe('poster and lazy loading', () => {
+  it('shows a poster with a Start button and the download size from the manifest', async () => {
+    const manifest = await (await fetch('/dist/guest/manifest.json')).json();
+    const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
+    await waitUntil(() => /downloads [\d.]+ MB/.test(text(el)), 'download size shown');
+    const f = manifest.files;
+    const mb = ((f.bios.size + f.vgaBios.size + f.state.size) / 1e6).toFixed(0);
+    expect(text(el)).to.contain(`downloads ${mb} MB`);
+    expect(part(el, 'start-button').textContent.trim()).to.equal('Start');
+    await expect(el).to.be.accessible();
+  });
+
+  it('requests no engine, terminal, wasm or machine files before start', async () => {
+    const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
+    await waitUntil(() => /downloads/.test(text(el)));
+    await new Promise((r) => setTimeout(r, 500));
+    const heavy = resources().filter((u) => /libv86|xterm|v86\.wasm|state\.bin|seabios|chunks\/v86/.test(u));
+    expect(heavy).to.deep.equal([]);
+    const files = (await requests()).filter((r) => r.variant === 'good').map((r) => r.file);
+    expect(files.every((f) => f === 'manifest.json')).to.equal(true, files.join(','));
+  });
+
+  it('load="visible" starts when scrolled into view, not before', async () => {
+    const wrapper = await fixture(html`<div><div style="height: 300vh"></div><docker-terminal load="visible" src=${bundle('missing-state')}></docker-terminal></div>`);
+    const el = wrapper.querySelector('docker-terminal');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(el.state).to.equal('idle');
+    const started = oneEvent(el, 'docker-terminal-error');
+    el.scrollIntoView();
+    const e = await started;
+    expect(e.detail.code).to.equal('download-failed');
+  });
+
+  it('load="eager" starts at once', async () => {
+    const el = await fixture(html`<docker-terminal load="eager" src=${bundle('missing-state')}></docker-terminal>`);
+    if (el.state !== 'error') await oneEvent(el, 'docker-terminal-error');
+    expect(el.state).to.equal('error');
+  });
+});
+
+describe('bad input gets a clear, visible error', () => {
+  const cases = [
+    ['cores="abc"', html`<docker-terminal load="eager" cores="abc" src=${bundle('good')}></docker-terminal>`, 'invalid-attribute', /cores="abc" is not a number.*exactly 1 core/],
+    ['cores="0"', html`<docker-terminal load="eager" cores="0" src=${bundle('good')}></docker-terminal>`, 'invalid-attribute', /cores="0" must be a whole number of at least 1/],
+    ['memory="lots"', html`<docker-terminal load="eager" memory="lots" src=${bundle('good')}></docker-terminal>`, 'invalid-attribute', /memory="lots" is not a number.*128 to 2048 MiB/],
+    ['memory="64"', html`<docker-terminal load="eager" memory="64" src=${bundle('good')}></docker-terminal>`, 'invalid-attribute', /memory="64" is out of range.*128 to 2048 MiB for the v86 engine/],
+    ['memory="99999"', html`<docker-terminal load="eager" memory="99999" src=${bundle('good')}></docker-terminal>`, 'invalid-attribute', /memory="99999" is out of range/],
+    ['engine="vmware"', html`<docker-terminal load="eager" engine="vmware" src=${bundle('good')}></docker-terminal>`, 'unknown-engine', /engine="vmware" is not an engine.*v86 or qemu/],
+    ['engine="qemu" on a v86 bundle', html`<docker-terminal load="eager" engine="qemu" src=${bundle('good')}></docker-terminal>`, 'unknown-engine', /built for the v86 engine/],
+    ['containerd-timeout="-5"', html`<docker-terminal load="eager" containerd-timeout="-5" src=${bundle('good')}></docker-terminal>`, 'invalid-attribute', /containerd-timeout="-5" must be a whole number of seconds/],
+    ['load="sometimes"', html`<docker-terminal load="sometimes" src=${bundle('good')}></docker-terminal>`, 'invalid-attribute', /load="sometimes" is not one of click, visible, eager/],
+    ['image="nginx"', html`<docker-terminal load="eager" image="nginx" src=${bundle('good')}></docker-terminal>`, 'unknown-image', /image="nginx" is not in this machine bundle.*Images in the bundle: busybox/],
+    ['a src without a bundle', html`<docker-terminal load="eager" src=${bundle('missing')}></docker-terminal>`, 'manifest-missing', /No machine bundle at .*HTTP 404.*npm run build:guest/],
+    ['a malformed manifest', html`<docker-terminal load="eager" src=${bundle('malformed')}></docker-terminal>`, 'manifest-invalid', /is not valid JSON/],
+    ['a manifest of another format', html`<docker-terminal load="eager" src=${bundle('wrong-format')}></docker-terminal>`, 'manifest-invalid', /"format" is 7, this element reads format 1/],
+    ['a qemu bundle on a page without cross-origin isolation', html`<docker-terminal load="eager" src=${bundle('qemu')}></docker-terminal>`, 'not-isolated', /Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp.*#cross-origin-isolation/],
+    ['a download that fails', html`<docker-terminal load="eager" src=${bundle('missing-state')}></docker-terminal>`, 'download-failed', /no-such-state\.bin\.zst failed \(HTTP 404\).*Retry/],
+  ];
+  for (const [name, template, code, message] of cases) {
+    it(name, async () => {
+      const el = await fixture(template);
+      const e = el.state === 'error' ? null : await oneEvent(el, 'docker-terminal-error');
+      await el.updateComplete;
+      expect(el.state).to.equal('error');
+      if (e) {
+        expect(e.detail.code).to.equal(code);
+        expect(e.detail.message).to.match(message);
+      }
+      const shown = part(el, 'error');
+      expect(shown, 'the error is shown in the element').to.exist;
+      expect(shown.getAttribute('role')).to.equal('alert');
+      expect(shown.textContent.replace(/\s+/g, ' ')).to.match(message);
+      expect(part(el, 'retry-button')).to.exist;
+      await expect(el).to.be.accessible();
+    });
+  }
+
+  it('cores="4" on v86 says v86 is single-core and continues with 1', async () => {
+    const el = await fixture(html`<docker-terminal cores="4" src=${bundle('slow')}></docker-terminal>`);
+    const progress = oneEvent(el, 'docker-terminal-progress');
+    part(el, 'start-button').click();
+    await progress;
+    await el.updateComplete;
+    expect(el.state).to.equal('loading');
+    expect(text(el)).to.contain('the v86 engine emulates a single CPU, so this machine runs with 1 core');
+    await el.stop();
+  });
+
+  it('Retry after a failed download starts again', async () => {
+    const el = await fixture(html`<docker-terminal load="eager" src=${bundle('missing-state')}></docker-terminal>`);
+    if (el.state !== 'error') await oneEvent(el, 'docker-terminal-error');
+    const before = (await requests()).filter((r) => r.variant === 'missing-state' && r.file === 'manifest.json').length;
+    el.src = bundle('slow');
+    await el.updateComplete;
+    const progress = oneEvent(el, 'docker-terminal-progress');
+    part(el, 'retry-button').click();
+    await progress;
+    expect(el.state).to.equal('loading');
+    expect((await requests()).filter((r) => r.variant === 'missing-state' && r.file === 'manifest.json').length).to.equal(before);
+    await el.stop();
+    expect(el.state).to.equal('stopped');
+  });
+
+  it('a download cut off half way resumes with a Range request', async () => {
+    const el = await fixture(html`<docker-terminal memory="512" src=${bundle('flaky')}></docker-terminal>`);
+    const ready = startAndWaitReady(el);
+    await ready;
+    const state = (await requests()).filter((r) => r.variant === 'flaky' && /^state/.test(r.file));
+    expect(state.length).to.be.at.least(2);
+    expect(state[1].range).to.match(/^bytes=\d+-$/);
+    await el.stop();
+  });
+});
+
+describe('start, progress, ready, run, stop', () => {
+  it('poster → downloading → ready, then run() and stop()', async () => {
+    const el = await fixture(html`<docker-terminal screen-reader src=${bundle('slow')}></docker-terminal>`);
+    await waitUntil(() => /downloads/.test(text(el)));
+    const progress = [];
+    el.addEventListener('docker-terminal-progress', (e) => progress.push(e.detail));
+    const ready = startAndWaitReady(el);
+    await waitUntil(() => el.state === 'loading' && progress.length > 2, 'downloading', { timeout: 60_000 });
+    await el.updateComplete;
+    const bar = part(el, 'progress-bar');
+    expect(Number(bar.getAttribute('value'))).to.be.greaterThan(0);
+    expect(text(el)).to.match(/Downloading [\d.]+ (kB|MB) of [\d.]+ MB/);
+    await expect(el).to.be.accessible();
+
+    const { detail } = await ready;
+    expect(detail.restored).to.equal(true);
+    expect(el.state).to.equal('ready');
+    expect(el.getAttribute('state')).to.equal('ready');
+    const downloads = progress.filter((p) => p.stage === 'download');
+    for (let i = 1; i < downloads.length; i++) expect(downloads[i].loaded).to.be.at.least(downloads[i - 1].loaded);
+    expect(downloads.at(-1).loaded).to.equal(downloads.at(-1).total);
+    expect(progress.at(-1)).to.include({ stage: 'ready' });
+
+    const result = await el.run('echo hello from $(uname -m)');
+    expect(result).to.deep.equal({ exitCode: 0, output: 'hello from i686' });
+    const failing = await el.run('ls /nonexistent');
+    expect(failing.exitCode).to.equal(2);
+    expect(failing.output).to.contain('No such file or directory');
+    // screen-reader: xterm keeps an accessible text tree of the screen.
+    expect(el.shadowRoot.querySelector('.xterm-accessibility')).to.exist;
+    await expect(el).to.be.accessible();
+
+    const exit = oneEvent(el, 'docker-terminal-exit');
+    await el.stop();
+    expect((await exit).detail.reason).to.equal('stop');
+    expect(el.state).to.equal('stopped');
+    expect(part(el, 'terminal').children.length).to.equal(0);
+    expect(part(el, 'start-button').textContent.trim()).to.equal('Start again');
+    await expect(el).to.be.accessible();
+  });
+
+  it('shows the boot stages and the boot log on a cold boot (memory differs from the state)', async () => {
+    const el = await fixture(html`<docker-terminal memory="384" src=${bundle('good')}></docker-terminal>`);
+    const stages = [];
+    el.addEventListener('docker-terminal-progress', (e) => e.detail.stage !== 'download' && stages.push(e.detail.stage));
+    const ready = startAndWaitReady(el);
+    await waitUntil(() => stages.includes('kernel'), 'kernel stage', { timeout: 300_000 });
+    await el.updateComplete;
+    expect(el.state).to.equal('booting');
+    expect(text(el)).to.contain('differs from the 512 MiB the saved state was taken with, so the machine boots from scratch');
+    expect(part(el, 'stages').querySelectorAll('li').length).to.equal(4);
+    const toggle = [...el.shadowRoot.querySelectorAll('button')].find((b) => /boot log/.test(b.textContent));
+    toggle.click();
+    await el.updateComplete;
+    expect(part(el, 'boot-log').textContent).to.contain('DT:STAGE kernel');
+    await expect(el).to.be.accessible();
+    await ready;
+    expect(stages).to.deep.equal(['kernel', 'containerd', 'dockerd', 'ready']);
+    const r = await el.run('free -m | awk "/Mem:/{print \\$2}"');
+    expect(Number(r.output)).to.be.within(300, 384);
+    await el.stop();
+  });
+});
+
+describe('cleanup and independence', () => {
+  it('removing the element mid-download aborts the download and stops everything', async () => {
+    const el = await fixture(html`<docker-terminal src=${bundle('slow')}></docker-terminal>`);
+    const progress = oneEvent(el, 'docker-terminal-progress');
+    part(el, 'start-button').click();
+    await progress;
+    const exit = oneEvent(el, 'docker-terminal-exit');
+    el.remove();
+    expect((await exit).detail.reason).to.equal('disconnect');
+    await waitUntil(async () => (await requests()).some((r) => r.variant === 'slow' && r.file.startsWith('state') && r.aborted), 'the state download was aborted', { timeout: 10_000 });
+    const count = resources().length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(resources().filter((u) => /libv86|v86\.wasm/.test(u)).length).to.be.at.most(2);
+    expect(resources().length).to.equal(count);
+  });
+
+  it('removing the element mid-boot stops the emulator', async () => {
+    const el = await fixture(html`<docker-terminal memory="384" src=${bundle('good')}></docker-terminal>`);
+    const kernel = new Promise((resolve) => el.addEventListener('docker-terminal-progress', (e) => e.detail.stage === 'kernel' && resolve()));
+    part(el, 'start-button').click();
+    await kernel;
+    const exit = oneEvent(el, 'docker-terminal-exit');
+    el.remove();
+    expect((await exit).detail.reason).to.equal('disconnect');
+    // A running guest keeps reading disk chunks; a stopped one reads none.
+    await new Promise((r) => setTimeout(r, 1000));
+    const count = (await requests()).length;
+    await new Promise((r) => setTimeout(r, 5000));
+    expect((await requests()).length).to.equal(count);
+  });
+
+  it('two elements on one page run independent machines', async () => {
+    const wrapper = await fixture(html`<div>
+      <docker-terminal id="a" src=${bundle('good')}></docker-terminal>
+      <docker-terminal id="b" src=${bundle('good')}></docker-terminal>
+    </div>`);
+    const [a, b] = wrapper.querySelectorAll('docker-terminal');
+    await Promise.all([startAndWaitReady(a), startAndWaitReady(b)]);
+    await a.run('echo only-in-a > /root/mark');
+    const inA = await a.run('cat /root/mark');
+    const inB = await b.run('cat /root/mark 2>&1; true');
+    expect(inA.output).to.equal('only-in-a');
+    expect(inB.output).to.contain('No such file');
+    await a.stop();
+    expect(a.state).to.equal('stopped');
+    const still = await b.run('docker run --rm busybox echo b-still-runs');
+    expect(still).to.deep.equal({ exitCode: 0, output: 'b-still-runs' });
+    await b.stop();
+  });
+});

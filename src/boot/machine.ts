@@ -55,7 +55,20 @@ export class Machine {
     }
   }
   /** Resolves when the shell prompt is up and Docker is ready. */
-  async boot(limits: BootLimits): Promise<void> {
+  async boot(limits: BootLimits, signal: AbortSignal): Promise<void> {
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => undefined);
+    try {
+      await Promise.race([this.bootSteps(limits), aborted]);
+    } finally {
+      this.clearTimers();
+    }
+  }
+
+  private async bootSteps(limits: BootLimits): Promise<void> {
     await this.engine.start();
     if (this.engine.restored) {
       // A restored guest sits at its prompt with a stale clock; input before start-up was lost.
@@ -74,7 +87,6 @@ export class Machine {
     });
     await this.within(ready, limits.total, `The guest did not get Docker ready within ${limits.total} s. Open the boot log to see how far it got, then press Retry.`);
     await this.within(prompt, limits.restore, 'Docker is ready but the shell did not show a prompt.');
-    this.clearTimers();
   }
 
   run(command: string): Promise<RunResult> {

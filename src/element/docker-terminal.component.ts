@@ -107,11 +107,19 @@ export class DockerTerminal extends LitElement {
     super.disconnectedCallback();
     this.visibility?.disconnect();
     this.visibility = undefined;
-    if (this.machine || this.abort) void this.shutdown('disconnect');
+    if (this.machine || this.abort) {
+      void this.shutdown('disconnect');
+      this.state = 'stopped';
+    }
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('src') && changed.get('src') !== undefined && this.state === 'idle') void this.peekManifest();
+    // The page pointed src elsewhere before starting: show that bundle's size (or its error) instead.
+    if (changed.has('src') && changed.get('src') !== undefined && (this.state === 'idle' || this.state === 'error') && !this.starting) {
+      this.state = 'idle';
+      this.error = undefined;
+      void this.peekManifest();
+    }
   }
 
   /** Downloads and boots the machine; resolves when the prompt is up. Calling it again while starting returns the same promise. */
@@ -162,10 +170,15 @@ export class DockerTerminal extends LitElement {
   private async peekManifest(): Promise<void> {
     try {
       this.manifest = await loadManifest(this.bundleBase);
-      this.error = undefined;
+      // Check the attributes against the bundle now, so a page author sees mistakes before clicking.
+      resolveSettings(this.rawSettings(), this.manifest);
     } catch (e) {
       if (this.state === 'idle') this.fail(e);
     }
+  }
+
+  private rawSettings() {
+    return { engine: this.engine, cores: this.cores, memory: this.memory, image: this.image, containerdTimeout: this.containerdTimeout };
   }
 
   private startWhenVisible(): void {
@@ -191,16 +204,13 @@ export class DockerTerminal extends LitElement {
     try {
       const manifest = await loadManifest(this.bundleBase, abort.signal);
       this.manifest = manifest;
-      const settings = resolveSettings(
-        { engine: this.engine, cores: this.cores, memory: this.memory, image: this.image, containerdTimeout: this.containerdTimeout },
-        manifest,
-      );
+      const settings = resolveSettings(this.rawSettings(), manifest);
       this.notes = settings.notes;
       await this.updateComplete;
       const [terminalModule, engine] = await Promise.all([import('../terminal/xterm.js'), this.createEngine(manifest, settings, abort.signal)]);
       abort.signal.throwIfAborted();
       this.openTerminal(terminalModule.createTerminal);
-      await this.machine!.boot({ silence: 240, total: settings.containerdTimeout + 900, restore: 90 });
+      await this.machine!.boot({ silence: 240, total: settings.containerdTimeout + 900, restore: 90 }, abort.signal);
       abort.signal.throwIfAborted();
       this.state = 'ready';
       this.showLog = false;
@@ -213,12 +223,12 @@ export class DockerTerminal extends LitElement {
       emit(this, 'docker-terminal-ready', { restored: engine.restored, seconds: (performance.now() - began) / 1000 });
       for (const w of this.readyWaiters.splice(0)) w.resolve();
     } catch (e) {
-      if (abort.signal.aborted && !(e instanceof TerminalError)) {
-        const stopped = new TerminalError('stopped', 'The machine was stopped before it was ready.');
-        for (const w of this.readyWaiters.splice(0)) w.reject(stopped);
-        throw stopped;
+      // Stopped or removed by the page: shutdown() has already run.
+      if (abort.signal.aborted && (abort.signal.reason as TerminalError | undefined)?.code === 'stopped') {
+        for (const w of this.readyWaiters.splice(0)) w.reject(abort.signal.reason);
+        throw abort.signal.reason;
       }
-      this.fail(e);
+      if ((this.state as TerminalState) !== 'error') this.fail(e);
       await this.shutdown('error');
       throw e;
     }
@@ -294,6 +304,8 @@ export class DockerTerminal extends LitElement {
     this.error = detail;
     this.state = 'error';
     for (const w of this.readyWaiters.splice(0)) w.reject(err);
+    // A boot in progress ends here; its clean-up runs in boot().
+    this.abort?.abort(err);
   }
 
   private async shutdown(reason: 'stop' | 'disconnect' | 'error'): Promise<void> {

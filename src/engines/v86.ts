@@ -61,7 +61,14 @@ export class V86Engine implements Engine {
 
     const disk = f.disk!;
     const config: Record<string, unknown> = {
-      wasm_fn: async (env: WebAssembly.Imports) => (await WebAssembly.instantiate(files.wasm, env)).instance.exports,
+      wasm_fn: async (env: WebAssembly.Imports) => {
+        try {
+          return (await WebAssembly.instantiate(files.wasm, env)).instance.exports;
+        } catch (e) {
+          this.opts.onError(new TerminalError('engine-failed', `This browser could not start the v86 emulator (${(e as Error).message}). Try a current Chrome, Firefox or Safari.`));
+          throw e;
+        }
+      },
       memory_size: this.opts.memory * MiB,
       vga_memory_size: 2 * MiB,
       bios: { buffer: files.bios },

@@ -60,6 +60,16 @@ test('click Start, wait for ready, run a container, see its output in the termin
   await page.waitForFunction(() => [...document.querySelector('docker-terminal').shadowRoot.querySelectorAll('.xterm-rows > div')].some((r) => r.textContent.trim() === 'hello-e2e'), { timeout: 10_000 });
   const screen = await terminalText(page);
   assert.match(screen, /docker run --rm busybox echo hello-e2e/);
+  // After a restore the guest clock was set from the host, and the shell knows the terminal's size.
+  const date = await page.evaluate(() => document.querySelector('docker-terminal').run('date +%s'));
+  assert.ok(Math.abs(Number(date.output) - Date.now() / 1000) < 60, `guest clock ${date.output}`);
+  const size = await page.evaluate(async () => {
+    const el = document.querySelector('docker-terminal');
+    const r = await el.run('stty size');
+    const rows = el.shadowRoot.querySelectorAll('.xterm-rows > div').length;
+    return { stty: r.output, rows };
+  });
+  assert.match(size.stty, new RegExp(`^${size.rows} \\d+$`));
   assert.deepEqual(errors, []);
   await page.close();
 });

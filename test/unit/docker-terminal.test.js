@@ -223,6 +223,20 @@ describe('start, progress, ready, run, stop', () => {
   });
 });
 
+describe('image attribute', () => {
+  it('starts the reader in the image; exiting it returns to the host shell', async () => {
+    const el = await fixture(html`<docker-terminal image="busybox" src=${bundle('good')}></docker-terminal>`);
+    await startAndWaitReady(el);
+    const screen = () => [...el.shadowRoot.querySelectorAll('.xterm-rows > div')].map((r) => r.textContent).join('\n');
+    await waitUntil(() => /docker run --rm -it busybox/.test(screen()), 'the docker run command was typed', { timeout: 30_000 });
+    await waitUntil(() => /^\/ # $/m.test(screen()), 'a busybox shell prompt', { timeout: 300_000, interval: 500 });
+    await el.send('exit\r');
+    const r = await el.run('echo back in $(hostname)');
+    expect(r).to.deep.equal({ exitCode: 0, output: 'back in docker' });
+    await el.stop();
+  });
+});
+
 describe('cleanup and independence', () => {
   it('removing the element mid-download aborts the download and stops everything', async () => {
     const el = await fixture(html`<docker-terminal src=${bundle('slow')}></docker-terminal>`);

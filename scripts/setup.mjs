@@ -1,0 +1,42 @@
+// What `npm start` and `npm test` need on a fresh Debian machine, done only where missing:
+// Debian packages (Chromium for the tests; the guest builder installs its own tools), the
+// element's build, and the machine bundle (cached outside the repo by guest/build.sh).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const isRoot = process.getuid?.() === 0;
+
+export function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: repo, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+}
+
+/** Installs Debian packages whose command is missing (as root; otherwise says what to run). */
+export function ensureDebianPackages(wanted) {
+  const missing = Object.entries(wanted).filter(([cmd]) => !fs.existsSync(cmd) && spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0).map(([, pkg]) => pkg);
+  if (!missing.length) return;
+  if (!isRoot) throw new Error(`missing Debian packages: run \`sudo apt-get install -y ${missing.join(' ')}\``);
+  console.log(`setup: installing ${missing.join(' ')}`);
+  sh('apt-get', ['update', '-q']);
+  sh('apt-get', ['install', '-y', '-q', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+export function buildElement() {
+  sh('npm', ['run', '--silent', 'build']);
+}
+
+/** Builds the machine bundle into dist/guest (a cache hit takes seconds). */
+export function buildGuest() {
+  if (!isRoot) {
+    if (fs.existsSync(path.join(repo, 'dist/guest/manifest.json'))) {
+      console.log('setup: not root, so the guest is not rebuilt; using the bundle in dist/guest');
+      return;
+    }
+    throw new Error('building the guest needs root (debootstrap): run `sudo npm run build:guest` once');
+  }
+  sh('bash', ['guest/build.sh']);
+}
+

@@ -1,0 +1,32 @@
+// npm test: sets up what a fresh Debian machine lacks, builds, then runs every suite:
+// component tests in Chromium (web-test-runner), the guest under Node, and end to end in Chromium.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildElement, buildGuest, ensureDebianPackages, repo } from './setup.mjs';
+
+const started = Date.now();
+ensureDebianPackages({ '/usr/bin/chromium': 'chromium', zstd: 'zstd' });
+buildElement();
+buildGuest();
+
+const results = path.join(repo, 'dist/test-results');
+fs.rmSync(results, { recursive: true, force: true });
+fs.mkdirSync(results, { recursive: true });
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: repo }).status;
+
+const wtr = run('npx', ['wtr']);
+const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/guest/', 'test/e2e/']);
+
+const counts = ['wtr.json', 'node.json'].map((f) => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(results, f), 'utf8'));
+  } catch {
+    return { passed: 0, failed: 1, skipped: 0, note: `${f}: no results` };
+  }
+});
+const sum = (k) => counts.reduce((n, c) => n + c[k], 0);
+const failed = sum('failed') + (wtr !== 0 && counts[0].failed === 0 ? 1 : 0) + (node !== 0 && counts[1].failed === 0 ? 1 : 0);
+console.log(`\ncomponent (Chromium): ${counts[0].passed} passed, ${counts[0].failed} failed; guest + end-to-end (Node, Chromium): ${counts[1].passed} passed, ${counts[1].failed} failed; ${((Date.now() - started) / 60000).toFixed(1)} min`);
+console.log(`${sum('passed')} passed, ${failed} failed, ${sum('skipped')} skipped`);
+process.exit(wtr === 0 && node === 0 && failed === 0 ? 0 : 1);

@@ -73,9 +73,9 @@ export class Machine {
     if (this.engine.restored) {
       // A restored guest sits at its prompt with a stale clock; input before start-up was lost.
       this.engine.setClock(Date.now() / 1000);
-      const prompt = this.prompts.nextPrompt();
-      this.engine.send('\r');
-      await this.within(prompt, limits.restore, `The restored machine did not show a prompt within ${limits.restore} s. Press Retry; if it happens again, rebuild the bundle.`);
+      await this.freshPrompt(limits.restore).catch(() => {
+        throw new TerminalError('boot-timeout', `The restored machine did not show a prompt within ${limits.restore} s. Press Retry; if it happens again, rebuild the bundle.`);
+      });
       this.hooks.onStage('ready', 'restored from saved state');
       return;
     }
@@ -87,6 +87,19 @@ export class Machine {
     });
     await this.within(ready, limits.total, `The guest did not get Docker ready within ${limits.total} s. Open the boot log to see how far it got, then press Retry.`);
     await this.within(prompt, limits.restore, 'Docker is ready but the shell did not show a prompt.');
+  }
+
+  /** Types into the guest's console (the reader's keys, send()). */
+  send(text: string): void {
+    this.prompts.typed(text);
+    this.engine.send(text);
+  }
+
+  /** Presses Enter in the shell and waits for the prompt it brings. */
+  async freshPrompt(seconds: number): Promise<void> {
+    const prompt = this.prompts.nextPrompt();
+    this.send('\r');
+    await this.within(prompt, seconds, 'The shell did not answer with a prompt.');
   }
 
   run(command: string): Promise<RunResult> {

@@ -43,7 +43,7 @@ const STAGE_LABELS: Record<BootStage, string> = { kernel: 'Kernel', containerd: 
  * @cssprop --docker-terminal-height - Height of the element (default 24rem).
  * @cssprop --docker-terminal-background - Background colour (also the terminal's).
  * @cssprop --docker-terminal-foreground - Text colour (also the terminal's).
- * @cssprop --docker-terminal-accent - Buttons, progress and the current stage.
+ * @cssprop --docker-terminal-accent - Buttons and the progress bar (white text on it must stay readable).
  * @cssprop --docker-terminal-muted - Secondary text.
  * @cssprop --docker-terminal-error - Error headings.
  * @cssprop --docker-terminal-font-family - The terminal's font.
@@ -137,7 +137,8 @@ export class DockerTerminal extends LitElement {
 
   /**
    * Types `command` into the guest shell (starting the machine first if needed) and resolves
-   * when it finishes, with its exit code and output.
+   * when it finishes, with its exit code and output. If something runs in the foreground (say
+   * the `image` container), the command waits until the shell's prompt is back.
    */
   async run(command: string): Promise<RunResult> {
     await this.whenReady();
@@ -147,7 +148,7 @@ export class DockerTerminal extends LitElement {
   /** Types text into the terminal as if the reader did (use "\r" for Enter). */
   async send(text: string): Promise<void> {
     await this.whenReady();
-    this.machine!.engine.send(text);
+    this.machine!.send(text);
   }
 
   private whenReady(): Promise<void> {
@@ -218,7 +219,8 @@ export class DockerTerminal extends LitElement {
       this.terminal!.fit();
       engine.resize(this.terminal!.term.rows, this.terminal!.term.cols);
       // The boot went to the boot log; give the reader a fresh prompt (or their image) in the terminal.
-      engine.send(settings.image ? `docker run --rm -it ${settings.image}\r` : '\r');
+      if (settings.image) this.machine!.send(`docker run --rm -it ${settings.image}\r`);
+      else await this.machine!.freshPrompt(30);
       this.terminal!.focus();
       emit(this, 'docker-terminal-ready', { restored: engine.restored, seconds: (performance.now() - began) / 1000 });
       for (const w of this.readyWaiters.splice(0)) w.resolve();
@@ -276,7 +278,7 @@ export class DockerTerminal extends LitElement {
       container,
       this.renderRoot as ShadowRoot,
       {
-        onData: (data) => this.machine?.engine.send(data),
+        onData: (data) => this.machine?.send(data),
         onResize: (rows, cols) => this.state === 'ready' && this.machine?.engine.resize(rows, cols),
       },
       {

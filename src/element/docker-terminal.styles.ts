@@ -9,7 +9,7 @@ export const styles = css`
     --docker-terminal-height: 24rem;
     --docker-terminal-background: #1e1e2e;
     --docker-terminal-foreground: #e4e4ef;
-    --docker-terminal-accent: #2496ed;
+    --docker-terminal-accent: #1d63ed;
     --docker-terminal-muted: #9a9ab0;
     --docker-terminal-error: #ff6b6b;
     --docker-terminal-font-family: ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace;
@@ -107,8 +107,10 @@ export const styles = css`
     content: '✓ ';
   }
   [part='stages'] li[data-state='current'] {
-    color: var(--docker-terminal-accent);
-    font-weight: 600;
+    color: var(--docker-terminal-foreground);
+    font-weight: 700;
+    text-decoration: underline;
+    text-underline-offset: 0.3em;
   }
   [part='boot-log'] {
     text-align: left;

@@ -28,6 +28,8 @@ export class PromptTracker {
   private queue: Promise<unknown> = Promise.resolve();
   private promptWaiters: Array<(status: number) => void> = [];
   private tail = '';
+  /** True while the shell waits at its prompt: after a prompt mark, until Enter is typed. */
+  private atPrompt = false;
 
   /** Feed everything the guest prints on the shell's console. */
   feed(text: string): void {
@@ -38,6 +40,7 @@ export class PromptTracker {
     if (!m) return;
     this.tail = this.tail.slice(m.index + m[0].length);
     const status = Number(m[1]);
+    this.atPrompt = true;
     const waiters = this.promptWaiters.splice(0);
     for (const w of waiters) w(status);
     const p = this.pending;
@@ -47,23 +50,30 @@ export class PromptTracker {
     }
   }
 
+  /** Tell the tracker about everything typed into the console, so it knows when a command runs. */
+  typed(text: string): void {
+    if (/[\r\n]/.test(text)) this.atPrompt = false;
+  }
+
   /** Resolves at the next prompt the shell prints. */
   nextPrompt(): Promise<number> {
     return new Promise((resolve) => this.promptWaiters.push(resolve));
   }
 
   /**
-   * Types `command` into the shell and resolves with its exit code and output once the next
-   * prompt appears. Calls are queued so that two commands never interleave.
+   * Waits until the shell is at its prompt (a command or a container in the foreground finishes
+   * first), types `command` and resolves with its exit code and output once the next prompt
+   * appears. Calls are queued so that two commands never interleave.
    */
   run(command: string, send: (text: string) => void): Promise<RunResult> {
-    const result = this.queue.then(
-      () =>
-        new Promise<RunResult>((resolve, reject) => {
-          this.pending = { command, captured: '', resolve, reject };
-          send(command + '\r');
-        }),
-    );
+    const result = this.queue.then(async () => {
+      if (!this.atPrompt) await this.nextPrompt();
+      return new Promise<RunResult>((resolve, reject) => {
+        this.pending = { command, captured: '', resolve, reject };
+        this.typed('\r');
+        send(command + '\r');
+      });
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }

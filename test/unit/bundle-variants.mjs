@@ -62,7 +62,7 @@ export async function bundleVariants(ctx, next) {
   ctx.type = 'application/octet-stream';
   ctx.set('Content-Length', String(body.length));
   // slow: 256 KiB every 50 ms. flaky: the first response of each big file breaks off half way.
-  const piece = variant === 'slow' ? 256 * 1024 : body.length;
+  const piece = variant === 'slow' || variant === 'flaky' ? 256 * 1024 : body.length;
   const cut = variant === 'flaky' && body.length > 1 << 20 && !cutOnce.has(file) ? Math.floor(body.length / 2) : -1;
   if (cut >= 0) cutOnce.add(file);
   ctx.req.on('close', () => {
@@ -78,6 +78,7 @@ export async function bundleVariants(ctx, next) {
         }
         yield body.subarray(at, Math.min(at + piece, body.length));
         if (variant === 'slow') await new Promise((r) => setTimeout(r, 50));
+        if (cut >= 0) await new Promise((r) => setTimeout(r, 10));
       }
       record.complete = true;
     })(),

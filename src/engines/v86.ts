@@ -5,10 +5,48 @@ import type { Engine, EngineOptions } from './engine.js';
 
 type V86Instance = import('v86').V86 & {
   // Internals used on purpose: with our own wasm_fn, v86 does not keep the wasm bytes its zstd
-  // worker needs for the compressed disk chunks; its destroy() leaves that worker running.
+  // worker needs for the compressed disk chunks; its destroy() leaves that worker running; and the
+  // disk buffer needs the fix below.
   wasm_source?: ArrayBuffer;
   zstd_worker?: Worker;
+  v86?: { cpu?: { devices?: { ide?: { primary?: { master?: { buffer?: ChunkedDisk } } } } } };
 };
+
+/** The parts of v86's AsyncXHRPartfileBuffer (the chunked disk) that fixDiskOverlay touches. */
+interface ChunkedDisk {
+  fixed_chunk_size?: number;
+  block_cache: Map<number, Uint8Array>;
+  block_cache_is_write: Set<number>;
+  get(offset: number, len: number, fn: (data: Uint8Array) => void, options?: unknown): void;
+}
+
+const BLOCK = 256;
+
+/**
+ * v86 0.5.462's chunked disk hands out a freshly fetched chunk *before* laying the blocks written
+ * since (by the saved state, or by the reader) over it, so the guest's first read of such a chunk
+ * sees stale data and ext4 breaks ("deleted inode referenced"). Lay the written blocks over every
+ * read result; where v86 got it right this rewrites the same bytes.
+ */
+export function fixDiskOverlay(disk: ChunkedDisk | undefined): boolean {
+  if (!disk?.fixed_chunk_size || !(disk.block_cache instanceof Map) || !(disk.block_cache_is_write instanceof Set)) return false;
+  const get = disk.get.bind(disk);
+  disk.get = (offset, len, fn, options) =>
+    get(
+      offset,
+      len,
+      (data) => {
+        for (let b = offset / BLOCK, end = (offset + len) / BLOCK; b < end; b++) {
+          if (!disk.block_cache_is_write.has(b)) continue;
+          const block = disk.block_cache.get(b);
+          if (block && block !== data) data.set(block, b * BLOCK - offset);
+        }
+        fn(data);
+      },
+      options,
+    );
+  return true;
+}
 
 const MiB = 1024 * 1024;
 
@@ -98,6 +136,10 @@ export class V86Engine implements Engine {
     const emulator = new v86.V86(config as never) as V86Instance;
     this.emulator = emulator;
     emulator.wasm_source = files.wasm.slice(0);
+    emulator.add_listener('emulator-loaded', () => {
+      if (!fixDiskOverlay(emulator.v86?.cpu?.devices?.ide?.primary?.master?.buffer))
+        this.opts.onError(new TerminalError('engine-failed', 'This v86 version keeps its disk differently than docker-terminal expects; the disk could be read wrongly. Rebuild docker-terminal against the v86 version in its package.json.'));
+    });
     emulator.add_listener('serial0-output-byte', (byte: number) => {
       if (this.pending.push(byte) === 1) queueMicrotask(() => this.flush());
     });

@@ -19,6 +19,9 @@ function copyV86Wasm() {
   };
 }
 
+// Chunk names carry content hashes: clear the old ones so dist/ holds only what this build made.
+fs.rmSync('dist/chunks', { recursive: true, force: true });
+
 export default {
   input: 'dist/esm/docker-terminal.js',
   // libv86 reaches for node:fs only when it runs under Node.

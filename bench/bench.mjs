@@ -1,0 +1,199 @@
+// npm run bench [-- --quick]: what a blog reader feels, measured in headless Chromium on the built
+// dist/ served from localhost, beside the figures recorded for QEMU-wasm (container2wasm) and CheerpX.
+// Prints a table and writes bench/results.json. Never fails on a slow figure, only when something
+// it measures does not work.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { serve } from '../scripts/serve.mjs';
+import { buildElement, buildGuest, ensureDebianPackages, repo } from '../scripts/setup.mjs';
+import { launch } from '../test/e2e/browser.mjs';
+
+const quick = process.argv.includes('--quick');
+const runs = { start: quick ? 1 : 3, cold: quick ? 0 : 2, short: quick ? 2 : 3 };
+// Reference figures recorded for QEMU-wasm in a browser, and CheerpX (see the seed's DESIGN notes).
+const REF = {
+  containerdReady: { qemu: 330, unit: 's' },
+  loop10k: { qemu: 17.3, cheerpx: 0.46 },
+  catMs: { qemu: 262 },
+  dd10mb: { qemu: 4.4 },
+};
+
+const results = [];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+function record(name, values, unit, ref = {}) {
+  const value = median(values);
+  const row = { name, value: round(value), unit, runs: values.length, values: values.map(round) };
+  if (ref.qemu !== undefined) Object.assign(row, { qemuWasm: ref.qemu, vsQemuWasm: round(ref.qemu / value) });
+  if (ref.cheerpx !== undefined) Object.assign(row, { cheerpx: ref.cheerpx, vsCheerpx: round(ref.cheerpx / value) });
+  results.push(row);
+  console.log(`  ${name}: ${row.value} ${unit}${values.length > 1 ? ` (median of ${values.length})` : ''}`);
+}
+const round = (x) => Math.round(x * 1000) / 1000;
+
+async function withSite(fn) {
+  const site = fs.mkdtempSync(path.join(os.tmpdir(), 'dt-bench-'));
+  fs.symlinkSync(path.join(repo, 'dist'), path.join(site, 'docker-terminal'));
+  const page = (attrs) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title>
+<script type="module" src="/docker-terminal/docker-terminal.js"></script></head><body><docker-terminal ${attrs}></docker-terminal></body></html>`;
+  fs.writeFileSync(path.join(site, 'index.html'), page(''));
+  fs.writeFileSync(path.join(site, 'cold.html'), page('memory="384"'));
+  const server = await serve({ root: site });
+  const browser = await launch();
+  try {
+    return await fn({ server, browser });
+  } finally {
+    await browser.close();
+    await server.close();
+    fs.rmSync(site, { recursive: true, force: true });
+  }
+}
+
+/** A fresh browser context (empty cache), the page loaded, Start clicked, until ready. */
+async function startMachine(browser, url) {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  const cdp = await page.createCDPSession();
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
+  let bytes = 0;
+  cdp.on('Network.loadingFinished', (e) => (bytes += e.encodedDataLength));
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.querySelector('docker-terminal')?.shadowRoot?.querySelector('[part=start-button]'));
+  const seconds = await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const el = document.querySelector('docker-terminal');
+        const t0 = performance.now();
+        el.addEventListener('docker-terminal-ready', () => resolve((performance.now() - t0) / 1000));
+        el.addEventListener('docker-terminal-error', (e) => reject(new Error(`${e.detail.code}: ${e.detail.message}`)));
+        el.shadowRoot.querySelector('[part=start-button]').click();
+      }),
+  );
+  const bytesAtReady = bytes;
+  return { context, page, seconds, bytes: bytesAtReady, close: () => context.close() };
+}
+
+/** Runs a command in the element's shell; returns wall seconds, checks the exit code. */
+async function timed(page, command) {
+  const r = await page.evaluate(async (c) => {
+    const t0 = performance.now();
+    const result = await document.querySelector('docker-terminal').run(c);
+    return { ...result, seconds: (performance.now() - t0) / 1000 };
+  }, command);
+  if (r.exitCode !== 0) throw new Error(`\`${command}\` failed with exit code ${r.exitCode}:\n${r.output}`);
+  return r;
+}
+
+function sizes() {
+  const files = [path.join(repo, 'dist/docker-terminal.js'), ...fs.readdirSync(path.join(repo, 'dist/chunks')).filter((f) => f.endsWith('.js')).map((f) => path.join(repo, 'dist/chunks', f))];
+  for (const f of files) {
+    const gz = zlib.gzipSync(fs.readFileSync(f), { level: 9 }).length;
+    const name = path.relative(path.join(repo, 'dist'), f).replace(/^(chunks\/.+)-[A-Za-z0-9_-]{8}\.js$/, '$1.js');
+    record(`size (gzip) ${name}`, [gz / 1024], 'KiB');
+  }
+  const wasm = zlib.gzipSync(fs.readFileSync(path.join(repo, 'dist/v86.wasm')), { level: 9 }).length;
+  record('size (gzip) v86.wasm', [wasm / 1024], 'KiB');
+}
+
+const LOOP = 'i=0; while [ $i -lt 10000 ]; do i=$((i+1)); done';
+const CATS = 'echo x > /tmp/f; i=0; while [ $i -lt 1000 ]; do cat /tmp/f >/dev/null; i=$((i+1)); done';
+const DD = 'dd if=/dev/zero of=/tmp/x bs=1M count=10 2>/dev/null; rm /tmp/x';
+const inContainer = (c) => `docker run --rm --network none busybox sh -c '${c}'`;
+
+async function main() {
+  ensureDebianPackages({ '/usr/bin/chromium': 'chromium' });
+  buildElement();
+  buildGuest();
+  const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'dist/guest/manifest.json'), 'utf8'));
+  console.log(`bench ${quick ? '(quick) ' : ''}on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0].model}`);
+  const started = Date.now();
+
+  await withSite(async ({ server, browser }) => {
+    console.log('start from the saved state (fresh browser context each run):');
+    const starts = [];
+    let machine;
+    for (let i = 0; i < runs.start; i++) {
+      machine?.close && (await machine.close());
+      machine = await startMachine(browser, server.url);
+      starts.push(machine);
+    }
+    record('time to ready, saved state', starts.map((s) => s.seconds), 's', REF.containerdReady);
+    record('downloaded before ready, saved state', starts.map((s) => s.bytes / 1e6), 'MB');
+
+    const { page } = machine;
+    console.log('docker, after ready:');
+    const first = await timed(page, 'docker run --rm busybox echo hi');
+    if (first.output !== 'hi') throw new Error(`docker run printed ${JSON.stringify(first.output)}`);
+    record('docker run --rm busybox echo hi, first after ready', [first.seconds], 's');
+    const next = [];
+    for (let i = 0; i < runs.short; i++) next.push((await timed(page, 'docker run --rm busybox echo hi')).seconds);
+    record('docker run --rm busybox echo hi, next', next, 's');
+    const detached = [];
+    for (let i = 0; i < (quick ? 1 : runs.short); i++) {
+      const d = await timed(page, `docker run -d --name d${i} busybox sleep 600`);
+      const e = await timed(page, `docker exec d${i} echo exec-ok`);
+      await timed(page, `docker rm -f d${i}`);
+      detached.push(d.seconds + e.seconds);
+    }
+    record('docker run -d + docker exec', detached, 's');
+    if (!quick) {
+      await timed(page, "mkdir -p /tmp/b && printf 'FROM busybox\\nRUN echo built > /built\\nCMD cat /built\\n' > /tmp/b/Dockerfile");
+      const builds = [];
+      for (let i = 0; i < runs.short; i++) builds.push((await timed(page, `docker build --no-cache -q -t bench${i} /tmp/b`)).seconds);
+      record('docker build (FROM busybox, RUN, CMD)', builds, 's');
+    }
+
+    console.log('micro-benchmarks in the guest shell:');
+    const micro = async (label, cmd, ref, transform = (s) => s) => {
+      const xs = [];
+      for (let i = 0; i < runs.short; i++) xs.push(transform((await timed(page, cmd)).seconds));
+      record(label, xs, label.includes('per cat') ? 'ms' : 's', ref);
+    };
+    const baseline = median([await timed(page, 'true'), await timed(page, 'true'), await timed(page, 'true')].map((r) => r.seconds));
+    await micro('shell: 10,000-iteration loop', LOOP, REF.loop10k, (s) => s - baseline);
+    await micro('shell: 1,000 × cat, per cat', CATS, REF.catMs, (s) => (s - baseline));
+    await micro('shell: dd 10 MB to tmpfs', DD, REF.dd10mb, (s) => s - baseline);
+    if (!quick) {
+      console.log('micro-benchmarks inside a container (minus an empty docker run):');
+      const empty = median([await timed(page, inContainer('true')), await timed(page, inContainer('true'))].map((r) => r.seconds));
+      await micro('container: 10,000-iteration loop', inContainer(LOOP), REF.loop10k, (s) => s - empty);
+      await micro('container: 1,000 × cat, per cat', inContainer(CATS), REF.catMs, (s) => s - empty);
+      await micro('container: dd 10 MB', inContainer(DD), REF.dd10mb, (s) => s - empty);
+    }
+    await machine.close();
+
+    if (runs.cold) {
+      console.log(`cold boot (memory=384 differs from the state's ${manifest.memory} MiB):`);
+      const colds = [];
+      for (let i = 0; i < runs.cold; i++) {
+        const m = await startMachine(browser, `${server.url}cold.html`);
+        colds.push(m);
+        await m.close();
+      }
+      record('time to ready, cold boot', colds.map((c) => c.seconds), 's', REF.containerdReady);
+      record('downloaded before ready, cold boot', colds.map((c) => c.bytes / 1e6), 'MB');
+    }
+  });
+  // ms per cat: the loop time divided by 1000 cats, in ms, is numerically the loop's seconds.
+  console.log('sizes:');
+  sizes();
+
+  const out = { date: new Date().toISOString(), quick, machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0].model }, seconds: (Date.now() - started) / 1000, results };
+  fs.writeFileSync(path.join(repo, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log(`\n${table(results)}\n\nwritten to bench/results.json (${out.seconds.toFixed(0)} s)`);
+}
+
+function table(rows) {
+  const head = ['figure', 'value', 'runs', 'QEMU-wasm', '× faster', 'CheerpX', '× faster'];
+  const body = rows.map((r) => [r.name, `${r.value} ${r.unit}`, String(r.runs), r.qemuWasm !== undefined ? `${r.qemuWasm} ${r.unit}` : '', r.vsQemuWasm !== undefined ? String(r.vsQemuWasm) : '', r.cheerpx !== undefined ? `${r.cheerpx} ${r.unit}` : '', r.vsCheerpx !== undefined ? String(r.vsCheerpx) : '']);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${e.stack ?? e}`);
+  process.exit(1);
+});

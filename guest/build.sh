@@ -29,7 +29,8 @@ fi
 mirror=${DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Created-By: Packages' | awk -v s=$suite '$2==s{print $1; exit}')}
 [ -n "$mirror" ] || { say "no $suite source in apt's lists; set DEBIAN_MIRROR"; exit 1; }
 
-version() { apt-cache show --no-all-versions "$1" 2>/dev/null | awk '/^Version:/{print $2; exit}'; }
+# (Architecture: all packages have no :i386 entry; ask for them without it.)
+version() { { apt-cache show --no-all-versions "$1"; apt-cache show --no-all-versions "${1%:*}"; } 2>/dev/null | awk '/^Version:/{print $2; exit}'; }
 packages=$(awk '!/^#/ && NF {print $1}' "$here/packages.txt")
 pkg_versions=$(for p in $packages busybox-static; do echo "$p=$(version "$p:i386")"; done; echo "seabios=$(version seabios)")
 v86_version=$(node -p "require('$repo/node_modules/v86/package.json').version")

@@ -1,7 +1,8 @@
 /**
- * Runs commands in the guest's interactive shell and learns when they finish. The guest's bash
- * prints an invisible OSC 133 "command finished" sequence, `ESC ] 133 ; D ; <status> BEL`, before
- * every prompt (see guest/rootfs/root/.bashrc), so the reader sees only the command and its output.
+ * Runs commands in the guest's interactive shell and learns when they finish. The guest's prompt
+ * carries invisible OSC 133 marks (see guest/rootfs/root/.bashrc): `ESC ] 133 ; D ; <status> BEL`
+ * when a command has finished, then the prompt, then `ESC ] 133 ; B BEL` once readline listens.
+ * The reader sees only the command and its output.
  */
 export interface RunResult {
   exitCode: number;
@@ -9,7 +10,8 @@ export interface RunResult {
   output: string;
 }
 
-const PROMPT_MARK = /\x1b\]133;D;(\d+)\x07/;
+const DONE_MARK = /\x1b\]133;D;(\d+)\x07/;
+const MARKS = /\x1b\]133;(?:D;(\d+)|B)\x07/g;
 const ESCAPES = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
 
 export function stripEscapes(text: string): string {
@@ -28,21 +30,28 @@ export class PromptTracker {
   private queue: Promise<unknown> = Promise.resolve();
   private promptWaiters: Array<(status: number) => void> = [];
   private tail = '';
+  private lastStatus = 0;
   /** True while the shell waits at its prompt: after a prompt mark, until Enter is typed. */
   private atPrompt = false;
 
   /** Feed everything the guest prints on the shell's console. */
   feed(text: string): void {
     if (this.pending) this.pending.captured += text;
-    // Keep a short tail so a mark split across two chunks is still seen.
-    this.tail = (this.tail + text).slice(-64);
-    const m = PROMPT_MARK.exec(this.tail);
-    if (!m) return;
-    this.tail = this.tail.slice(m.index + m[0].length);
-    const status = Number(m[1]);
+    // Marks are found in the text seen since the last one (a mark may span two chunks).
+    const seen = this.tail + text;
+    let end = -1;
+    for (const m of seen.matchAll(MARKS)) {
+      end = m.index! + m[0].length;
+      if (m[1] !== undefined) this.lastStatus = Number(m[1]);
+      else this.promptReady();
+    }
+    this.tail = (end >= 0 ? seen.slice(end) : seen).slice(-64);
+  }
+
+  private promptReady(): void {
+    const status = this.lastStatus;
     this.atPrompt = true;
-    const waiters = this.promptWaiters.splice(0);
-    for (const w of waiters) w(status);
+    for (const w of this.promptWaiters.splice(0)) w(status);
     const p = this.pending;
     if (p) {
       this.pending = undefined;
@@ -88,7 +97,7 @@ export class PromptTracker {
 }
 
 function extractOutput(command: string, captured: string): string {
-  const lines = stripEscapes(captured.slice(0, captured.search(PROMPT_MARK))).split('\n');
+  const lines = stripEscapes(captured.slice(0, captured.search(DONE_MARK))).split('\n');
   // The command is echoed before its output: by the tty if it arrived before readline was
   // listening, and again by readline after the prompt. Skip up to the last echo near the top.
   const cmdLines = command.split('\n');

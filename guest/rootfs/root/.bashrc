@@ -1,6 +1,7 @@
-# The reader's shell. PROMPT_COMMAND reports each command's exit status to the host with an invisible
-# OSC 133 ("semantic prompt") sequence, which the element's run() waits for.
-PS1='\[\e[1;34m\]\w\[\e[0m\] \$ '
-PROMPT_COMMAND='printf "\033]133;D;%s\007" $?'
+# The reader's shell. The prompt carries invisible OSC 133 ("semantic prompt") marks for the host:
+# D;<status> (the last command finished), A (prompt start) and, at its end, B (readline is
+# listening). The element's run() takes a command's output up to D and types the next one after B,
+# so nothing typed is echoed twice.
+PS1='\[\e]133;D;$?\a\e]133;A\a\]\[\e[1;34m\]\w\[\e[0m\] \$ \[\e]133;B\a\]'
 HISTCONTROL=ignoreboth
 alias ls='ls --color=auto'

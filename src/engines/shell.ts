@@ -1,7 +1,8 @@
 /**
  * Runs commands in the guest's interactive shell and learns when they finish. The guest's prompt
  * carries invisible OSC 133 marks (see guest/rootfs/root/.bashrc): `ESC ] 133 ; D ; <status> BEL`
- * when a command has finished, then the prompt, then `ESC ] 133 ; B BEL` once readline listens.
+ * when a command has finished, then the prompt, then `ESC ] 133 ; B ; <n> BEL` once readline
+ * listens, where n is bash's command number: a redrawn prompt (after a resize) repeats it.
  * The reader sees only the command and its output.
  */
 export interface RunResult {
@@ -11,7 +12,7 @@ export interface RunResult {
 }
 
 const DONE_MARK = /\x1b\]133;D;(\d+)\x07/;
-const MARKS = /\x1b\]133;(?:D;(\d+)|B)\x07/g;
+const MARKS = /\x1b\]133;(?:D;(\d+)|B;?(\d*))\x07/g;
 const ESCAPES = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
 
 export function stripEscapes(text: string): string {
@@ -20,6 +21,8 @@ export function stripEscapes(text: string): string {
 
 interface Pending {
   command: string;
+  /** Number of the prompt the command was typed at; its redraws do not end the command. */
+  prompt: string;
   captured: string;
   resolve(result: RunResult): void;
   reject(error: Error): void;
@@ -31,6 +34,7 @@ export class PromptTracker {
   private promptWaiters: Array<(status: number) => void> = [];
   private tail = '';
   private lastStatus = 0;
+  private lastPrompt = '';
   /** True while the shell waits at its prompt: after a prompt mark, until Enter is typed. */
   private atPrompt = false;
 
@@ -43,17 +47,18 @@ export class PromptTracker {
     for (const m of seen.matchAll(MARKS)) {
       end = m.index! + m[0].length;
       if (m[1] !== undefined) this.lastStatus = Number(m[1]);
-      else this.promptReady();
+      else this.promptReady(m[2]);
     }
     this.tail = (end >= 0 ? seen.slice(end) : seen).slice(-64);
   }
 
-  private promptReady(): void {
+  private promptReady(prompt: string): void {
     const status = this.lastStatus;
+    this.lastPrompt = prompt;
     this.atPrompt = true;
     for (const w of this.promptWaiters.splice(0)) w(status);
     const p = this.pending;
-    if (p) {
+    if (p && (prompt === '' || prompt !== p.prompt)) {
       this.pending = undefined;
       p.resolve({ exitCode: status, output: extractOutput(p.command, p.captured) });
     }
@@ -78,7 +83,7 @@ export class PromptTracker {
     const result = this.queue.then(async () => {
       if (!this.atPrompt) await this.nextPrompt();
       return new Promise<RunResult>((resolve, reject) => {
-        this.pending = { command, captured: '', resolve, reject };
+        this.pending = { command, prompt: this.lastPrompt, captured: '', resolve, reject };
         this.typed('\r');
         send(command + '\r');
       });
@@ -97,7 +102,9 @@ export class PromptTracker {
 }
 
 function extractOutput(command: string, captured: string): string {
-  const lines = stripEscapes(captured.slice(0, captured.search(DONE_MARK))).split('\n');
+  // Up to the last D: a prompt redrawn before the command ran (a resize) carries a D of its own.
+  const done = [...captured.matchAll(new RegExp(DONE_MARK, 'g'))].pop();
+  const lines = stripEscapes(captured.slice(0, done?.index ?? captured.length)).split('\n');
   // The command is echoed before its output: by the tty if it arrived before readline was
   // listening, and again by readline after the prompt. Skip up to the last echo near the top.
   const cmdLines = command.split('\n');

@@ -1,0 +1,68 @@
+// The shell protocol behind run(), fed with console text as the guest's bash prints it
+// (see guest/rootfs/root/.bashrc). No emulator here: the end-to-end tests cover the real guest.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PromptTracker } from '../../dist/esm/engines/shell.js';
+
+const prompt = (status, n) => `\x1b]133;D;${status}\x07\x1b]133;A\x07\x1b[1;34m~\x1b[0m # \x1b]133;B;${n}\x07`;
+
+function tracker() {
+  const t = new PromptTracker();
+  const sent = [];
+  t.feed(prompt(0, 1));
+  return { t, sent, send: (s) => sent.push(s) };
+}
+
+test('resolves with the exit code and the output between the echo and the next prompt', async () => {
+  const { t, sent, send } = tracker();
+  const r = t.run('ls /nope', send);
+  await Promise.resolve();
+  assert.deepEqual(sent, ['ls /nope\r']);
+  t.feed('ls /nope\r\nls: cannot access');
+  t.feed(" '/nope': No such file or directory\r\n" + prompt(2, 2));
+  assert.deepEqual(await r, { exitCode: 2, output: "ls: cannot access '/nope': No such file or directory" });
+});
+
+test('a prompt redrawn after a resize does not end the command', async () => {
+  const { t, send } = tracker();
+  let done = false;
+  const r = t.run('sleep 5; echo late', send).then((x) => ((done = true), x));
+  await Promise.resolve();
+  // The terminal was resized as the command arrived: readline redraws prompt 1, then runs it.
+  t.feed('\r' + prompt(0, 1) + 'sleep 5; echo late\r\n');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(done, false);
+  t.feed('late\r\n' + prompt(0, 2));
+  assert.deepEqual(await r, { exitCode: 0, output: 'late' });
+});
+
+test('marks split across chunks are still seen, and commands queue', async () => {
+  const { t, sent, send } = tracker();
+  const a = t.run('echo a', send);
+  const b = t.run('echo b', send);
+  await Promise.resolve();
+  assert.equal(sent.length, 1, 'the second command waits for the first');
+  const p2 = prompt(0, 2);
+  t.feed('echo a\r\na\r\n' + p2.slice(0, 7));
+  t.feed(p2.slice(7));
+  assert.deepEqual(await a, { exitCode: 0, output: 'a' });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(sent, ['echo a\r', 'echo b\r']);
+  t.feed('echo b\r\nb\r\n' + prompt(0, 3));
+  assert.deepEqual(await b, { exitCode: 0, output: 'b' });
+});
+
+test('waits for the prompt when something runs in the foreground', async () => {
+  const t = new PromptTracker();
+  const sent = [];
+  t.feed(prompt(0, 1));
+  t.typed('docker run --rm -it busybox\r');
+  const r = t.run('echo back', (s) => sent.push(s));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(sent, [], 'nothing is typed into the container');
+  t.feed('/ # exit\r\n' + prompt(0, 2));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(sent, ['echo back\r']);
+  t.feed('echo back\r\nback\r\n' + prompt(0, 3));
+  assert.deepEqual(await r, { exitCode: 0, output: 'back' });
+});

@@ -3,6 +3,7 @@
 // element's build, and the machine bundle (cached outside the repo by guest/build.sh).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,5 +39,27 @@ export function buildGuest() {
     throw new Error('building the guest needs root (debootstrap): run `sudo npm run build:guest` once');
   }
   sh('bash', ['guest/build.sh']);
+  pruneCache();
+}
+
+/**
+ * Old bundles, root file systems and Node disk images pile up in the cache as the recipe changes
+ * (a few GB each for the disks): keep the bundle dist/guest came from and the newest root fs.
+ */
+function pruneCache() {
+  const cache = process.env.DT_CACHE ?? path.join(os.homedir(), '.cache/docker-terminal');
+  if (!fs.existsSync(cache)) return;
+  const current = fs.statSync(path.join(repo, 'dist/guest/manifest.json')).ino;
+  const entries = fs.readdirSync(cache).map((name) => ({ name, full: path.join(cache, name), mtime: fs.statSync(path.join(cache, name)).mtimeMs }));
+  const newestRootfs = entries.filter((e) => e.name.startsWith('rootfs-')).sort((a, b) => b.mtime - a.mtime)[0]?.name;
+  const diskHash = JSON.parse(fs.readFileSync(path.join(repo, 'dist/guest/manifest.json'), 'utf8')).files.disk.sha256.slice(0, 16);
+  for (const e of entries) {
+    const keep =
+      (e.name.startsWith('bundle-') && !e.name.endsWith('.tmp') && fs.existsSync(path.join(e.full, 'manifest.json')) && fs.statSync(path.join(e.full, 'manifest.json')).ino === current) ||
+      e.name === newestRootfs ||
+      e.name === `node-${diskHash}` ||
+      e.name.startsWith('work-');
+    if (!keep) fs.rmSync(e.full, { recursive: true, force: true });
+  }
 }
 

@@ -16,7 +16,7 @@ fs.mkdirSync(results, { recursive: true });
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: repo }).status;
 
 const wtr = run('npx', ['wtr']);
-const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/guest/', 'test/e2e/']);
+const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/protocol/', 'test/guest/', 'test/e2e/']);
 
 const counts = ['wtr.json', 'node.json'].map((f) => {
   try {

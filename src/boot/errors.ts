@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'download-failed'
   | 'not-isolated'
   | 'engine-unavailable'
+  | 'engine-in-use'
+  | 'bundle-invalid'
   | 'engine-failed'
   | 'unknown-image'
   | 'boot-failed'

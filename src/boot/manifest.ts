@@ -24,6 +24,8 @@ export interface Manifest {
   /** MiB of guest memory the saved state was taken with. */
   memory: number;
   cores?: number;
+  /** qemu: the bundle restores a pre-boot snapshot (c2w's `-incoming file:/pack/vm.state`). */
+  snapshot?: boolean;
   cmdline?: string;
   stages?: string[];
   /** Docker images preloaded in the guest, usable offline. */
@@ -86,6 +88,8 @@ export function validateManifest(data: unknown, where = 'manifest.json'): Manife
 /** Bytes a reader downloads before the prompt: the saved state (or kernel) plus the BIOS files. */
 export function startBytes(m: Manifest, restoring: boolean): number {
   const f = m.files;
+  // qemu: everything in the c2w output loads before the machine starts.
+  if (m.engine === 'qemu') return Object.values(f).reduce((n, p) => n + (p?.size ?? 0), 0);
   const parts = restoring ? [f.bios, f.vgaBios, f.state] : [f.bios, f.vgaBios, f.kernel, f.initrd];
   return parts.reduce((n, p) => n + (p?.size ?? 0), 0);
 }

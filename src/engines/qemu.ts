@@ -42,6 +42,9 @@ interface EmscriptenModule {
  */
 let pageMachine: QemuEngine | undefined;
 
+/** Seconds QEMU-wasm may take from its factory call to running main (instantiating a big wasm). */
+const START_TIMEOUT = 120;
+
 /**
  * container2wasm (`c2w --to-js`) QEMU-wasm bundles: x86_64 guests with several cores through
  * multi-threaded TCG. Needs SharedArrayBuffer, so the page must be cross-origin isolated.
@@ -149,10 +152,19 @@ export class QemuEngine implements Engine {
     const factory = await importModule(mainScriptUrl(bundle, files.module!));
     signal.throwIfAborted();
     let instance: EmscriptenModule;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      instance = await factory(module);
+      // A pthread worker that cannot load out.js only logs to the console; do not wait forever.
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it did not start within ${START_TIMEOUT} s; the browser console may say why`)), START_TIMEOUT * 1000);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      instance = await Promise.race([factory(module), stuck]);
     } catch (e) {
+      if (signal.aborted) throw signal.reason;
       throw new TerminalError('engine-failed', `This browser could not start QEMU-wasm (${(e as Error)?.message ?? e}). Try a current Chrome or Firefox.`);
+    } finally {
+      clearTimeout(timer);
     }
     this.module = instance;
     // As container2wasm's own page does: report the pty writable while it has nothing to read, so a

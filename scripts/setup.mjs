@@ -58,7 +58,9 @@ function pruneCache() {
       (e.name.startsWith('bundle-') && !e.name.endsWith('.tmp') && fs.existsSync(path.join(e.full, 'manifest.json')) && fs.statSync(path.join(e.full, 'manifest.json')).ino === current) ||
       e.name === newestRootfs ||
       e.name === `node-${diskHash}` ||
-      e.name.startsWith('work-');
+      e.name.startsWith('work-') ||
+      // The qemu tests' stand-in (test/qemu/standin/build.mjs keeps only its newest itself).
+      e.name.startsWith('qemu-standin-');
     if (!keep) fs.rmSync(e.full, { recursive: true, force: true });
   }
 }

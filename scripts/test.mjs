@@ -1,7 +1,8 @@
 // npm test: sets up what a fresh Debian machine lacks, builds, then runs every suite:
 // component tests in Chromium (web-test-runner), the qemu engine's tests in Chromium on
 // cross-origin isolated pages (against a stand-in built with Debian's emscripten, cached in
-// ~/.cache/docker-terminal), the guest under Node, and end to end in Chromium.
+// ~/.cache/docker-terminal), the guest (and the qemu guest's entrypoint) under Node, and end to
+// end in Chromium.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +22,7 @@ const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: repo })
 
 const wtr = run('npx', ['wtr']);
 const wtrQemu = run('npx', ['wtr', '--config', 'web-test-runner.qemu.config.mjs']);
-const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/protocol/', 'test/guest/', 'test/e2e/']);
+const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/protocol/', 'test/qemu/c2w-init.test.mjs', 'test/guest/', 'test/e2e/']);
 
 const counts = ['wtr.json', 'node.json', 'wtr-qemu.json'].map((f) => {
   try {

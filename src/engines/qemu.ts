@@ -60,6 +60,7 @@ export class QemuEngine implements Engine {
   private module: EmscriptenModule | undefined;
   private readonly workers = new Set<Worker>();
   private restoreWorker: (() => void) | undefined;
+  private loaderSettled: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly opts: QemuEngineOptions) {}
@@ -148,7 +149,9 @@ export class QemuEngine implements Engine {
     (globalThis as { Module?: unknown }).Module = module;
     this.trackWorkers(bundle);
 
-    await loadScript(new URL(files.loader!.path, bundle), signal);
+    const loader = loadScript(new URL(files.loader!.path, bundle), signal);
+    this.loaderSettled = loader.settled;
+    await loader.loaded;
     const factory = await importModule(mainScriptUrl(bundle, files.module!));
     signal.throwIfAborted();
     let instance: EmscriptenModule;
@@ -220,6 +223,8 @@ export class QemuEngine implements Engine {
     this.workers.clear();
     this.restoreWorker?.();
     this.module = undefined;
+    // load.js may still be on its way (stopped during start-up); it would set up Module again.
+    if (this.loaderSettled) await Promise.race([this.loaderSettled, new Promise((r) => setTimeout(r, 30_000))]);
     if (pageMachine === this) {
       pageMachine = undefined;
       delete (globalThis as { Module?: unknown }).Module;
@@ -227,22 +232,30 @@ export class QemuEngine implements Engine {
   }
 }
 
-function loadScript(url: URL, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = url.href;
-    script.async = false;
-    script.onload = () => {
-      script.remove();
-      resolve();
-    };
-    script.onerror = () => {
-      script.remove();
-      reject(new TerminalError('download-failed', `Could not load ${url} (the bundle's load.js). Check that the whole c2w --to-js output was copied beside manifest.json, then press Retry.`));
-    };
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    document.head.append(script);
+/**
+ * Runs load.js as a classic script, as container2wasm's page does. `settled` resolves once the
+ * browser has run it or given up: a script already added runs even if the page no longer wants it,
+ * and this one writes the page-wide `Module`, so stop() waits for it before clearing up.
+ */
+function loadScript(url: URL, signal: AbortSignal): { loaded: Promise<void>; settled: Promise<void> } {
+  const script = document.createElement('script');
+  script.src = url.href;
+  script.async = false;
+  const settled = new Promise<boolean>((resolve) => {
+    script.onload = () => resolve(true);
+    script.onerror = () => resolve(false);
+  }).then((ok) => {
+    script.remove();
+    return ok;
   });
+  const loaded = new Promise<void>((resolve, reject) => {
+    settled.then((ok) =>
+      ok ? resolve() : reject(new TerminalError('download-failed', `Could not load ${url} (the bundle's load.js). Check that the whole c2w --to-js output was copied beside manifest.json, then press Retry.`)),
+    );
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  document.head.append(script);
+  return { loaded, settled: settled.then(() => undefined) };
 }
 
 type Factory = (module: Partial<EmscriptenModule>) => Promise<EmscriptenModule>;

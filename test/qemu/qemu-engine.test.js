@@ -185,6 +185,39 @@ describe('qemu engine on the stand-in bundle (cross-origin isolated page)', () =
     expect(running.seen.console.slice(mark)).to.not.contain('after stop');
   });
 
+  it('an abort during start-up (the element removed) ends it and frees the page for another machine', async () => {
+    // At once, before anything is downloaded.
+    const first = await engineOn('standin');
+    running = first;
+    const started = first.engine.start();
+    first.abort.abort(new Error('removed at once'));
+    expect((await started.catch((e) => e))?.message).to.equal('removed at once');
+    await first.engine.stop();
+    expect('Module' in globalThis).to.equal(false);
+
+    // Later: just as load.js is added to the page (Module is set up by then).
+    const second = await engineOn('standin');
+    running = second;
+    const append = document.head.append;
+    document.head.append = function (...nodes) {
+      if (nodes.some((n) => n.src?.endsWith('/load.js'))) second.abort.abort(new Error('removed while loading'));
+      return append.apply(this, nodes);
+    };
+    let error;
+    try {
+      error = await second.engine.start().catch((e) => e);
+    } finally {
+      document.head.append = append;
+    }
+    expect(error?.message).to.equal('removed while loading');
+    expect('Module' in globalThis).to.equal(true);
+    await second.engine.stop();
+    expect('Module' in globalThis).to.equal(false);
+
+    running = await bootedStandin();
+    expect(running.seen.errors).to.deep.equal([]);
+  });
+
   it('says what is wrong with a bundle that lacks files or has a bad arg-module.js', async () => {
     const missing = await engineOn('missing-files');
     const e1 = await missing.engine.start().catch((e) => e);

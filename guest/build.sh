@@ -35,6 +35,24 @@ packages=$(awk '!/^#/ && NF {print $1}' "$here/packages.txt")
 pkg_versions=$(for p in $packages busybox-static; do echo "$p=$(version "$p:i386")"; done; echo "seabios=$(version seabios)")
 v86_version=$(node -p "require('$repo/node_modules/v86/package.json').version")
 
+# docker compose and docker buildx: trixie's i386 CLI plugins. Bookworm has neither; they are Go
+# binaries that need only libc >= 2.34 (bookworm has 2.36), so they run beside bookworm's Docker 20.10.
+# A private apt configuration reads trixie's (signed) package lists without touching the host's.
+plugins="docker-buildx docker-compose"
+trixie_dir=$cache/apt-trixie
+trixie() {
+  "$@" -q -o Dir::Etc::SourceList="$trixie_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::State::Lists="$trixie_dir/lists" -o Dir::Cache="$trixie_dir/cache" -o Dir::State::Status=/dev/null \
+    -o APT::Architecture=i386 -o APT::Architectures::=i386 -o APT::Sandbox::User=root
+}
+if [ -z "$(find "$trixie_dir/lists" -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
+  mkdir -p "$trixie_dir/lists/partial" "$trixie_dir/cache/archives/partial"
+  echo "deb [arch=i386 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" >"$trixie_dir/sources.list"
+  trixie apt-get update >&2
+fi
+plugin_versions=$(for p in $plugins; do echo "$p=$(trixie apt-cache show --no-all-versions "$p" | awk '/^Version:/{print $2; exit}')"; done)
+case $plugin_versions in *=$'\n'*|*=) say "trixie's lists lack one of: $plugins"; exit 1 ;; esac
+
 # ---- stage 1: the Debian root file system (slow: minutes), keyed by suite + package versions ----
 rootfs_key=$(printf '%s\n' "$suite" "$pkg_versions" | sha256sum | cut -c1-16)
 rootfs=$cache/rootfs-$rootfs_key
@@ -49,7 +67,7 @@ fi
 
 # ---- stage 2: the bundle, keyed by the root file system, the recipe and v86 ----
 recipe_hash=$( (cd "$here" && find . -path ./tools/node_modules -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
-bundle_key=$(printf '%s\n' "$rootfs_key" "$recipe_hash" "$v86_version" "$memory_mb" "$disk_size" "$chunk_size" "$pkg_versions" | sha256sum | cut -c1-16)
+bundle_key=$(printf '%s\n' "$rootfs_key" "$recipe_hash" "$v86_version" "$memory_mb" "$disk_size" "$chunk_size" "$pkg_versions" "$plugin_versions" | sha256sum | cut -c1-16)
 bundle=$cache/bundle-$bundle_key
 if [ -e "$bundle/manifest.json" ]; then
   say "cache hit: $bundle"
@@ -65,6 +83,10 @@ else
 
   root=$work/root
   cp -a "$rootfs" "$root" && rm -f "$root/.complete"
+  # (no maintainer scripts in these two: unpacking is installing)
+  mkdir -p "$work/plugins"
+  (cd "$work/plugins" && trixie apt-get download $plugins >&2 && for f in *.deb; do dpkg -x "$f" "$root"; done)
+  [ -x "$root/usr/libexec/docker/cli-plugins/docker-compose" ] && [ -x "$root/usr/libexec/docker/cli-plugins/docker-buildx" ] || { say "the compose/buildx plugins did not unpack"; exit 1; }
   kver=$(ls "$root/lib/modules" | head -1)
   cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
 
@@ -118,7 +140,7 @@ else
   cp "$work"/{seabios.bin,vgabios.bin,vmlinuz,initrd.img,state.bin.zst} "$bundle_tmp/"
   mv "$work/disk" "$bundle_tmp/disk"
   node "$here/tools/manifest.mjs" "$bundle_tmp" "$work" "$memory_mb" "$chunk_size" \
-    "$(printf '%s\n' "$pkg_versions" | tr '\n' ' ')" >"$bundle_tmp/manifest.json"
+    "$(printf '%s\n' "$pkg_versions" "$plugin_versions" | tr '\n' ' ')" >"$bundle_tmp/manifest.json"
   rm -rf "$bundle" && mv "$bundle_tmp" "$bundle"
   rm -rf "$work"
 fi

@@ -28,6 +28,8 @@ export function startMachine(dir, opts = {}) {
     vga_bios: { url: path.join(dir, 'vgabios.bin') },
     hda: disk,
     uart1: true,
+    // The reader's working directory (9p); the saved state holds the device, so every boot has it.
+    filesystem: {},
     autostart: true,
     disable_keyboard: true,
     disable_mouse: true,

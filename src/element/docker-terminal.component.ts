@@ -244,6 +244,7 @@ export class DockerTerminal extends LitElement {
       memory: settings.memory,
       cores: settings.cores,
       containerdTimeout: settings.containerdTimeout,
+      image: settings.image,
       signal,
       onDownload: (loaded, total) => {
         if (this.state !== 'loading') return;
@@ -253,6 +254,7 @@ export class DockerTerminal extends LitElement {
       },
       onConsole: (text) => this.machine?.consoleText(text),
       onError: (error) => this.fail(error),
+      onNotice: (text) => (this.notes = [...this.notes, text]),
     });
     this.machine = new Machine(engine, {
       onStage: (stage, detail) => {

@@ -54,7 +54,8 @@ export function resolveSettings(raw: RawSettings, manifest: Manifest): Settings 
   const limits = ENGINE_LIMITS[engine];
   const notes: string[] = [];
 
-  let cores = 1;
+  // A qemu bundle's snapshot was taken with its own core count: keep it unless the page says otherwise.
+  let cores = engine === 'qemu' ? Math.min(manifest.cores ?? 1, limits.maxCores) : 1;
   if (raw.cores !== null) {
     const range = limits.maxCores === 1 ? `the ${engine} engine runs exactly 1 core` : `the ${engine} engine runs 1 to ${limits.maxCores}`;
     cores = number(raw.cores, 'cores', `write a whole number (${range})`);
@@ -74,7 +75,7 @@ export function resolveSettings(raw: RawSettings, manifest: Manifest): Settings 
     if (!Number.isInteger(memory) || memory < limits.minMemory || memory > limits.maxMemory)
       throw bad(`memory="${raw.memory}" is out of range: use a whole number of MiB, ${range} (the saved state needs ${manifest.memory}).`);
     if (memory !== manifest.memory)
-      notes.push(`memory="${memory}" differs from the ${manifest.memory} MiB the saved state was taken with, so the machine boots from scratch: this takes about a minute.`);
+      notes.push(`memory="${memory}" differs from the ${manifest.memory} MiB the saved state was taken with, so the machine boots from scratch: this takes ${engine === 'qemu' ? 'several minutes' : 'about a minute'}.`);
   }
 
   let containerdTimeout = DEFAULT_CONTAINERD_TIMEOUT;

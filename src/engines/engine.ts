@@ -17,6 +17,10 @@ export interface EngineOptions {
   onDownload(loaded: number, total: number): void;
   /** Text the guest prints on the terminal's console. */
   onConsole(text: string): void;
+  /** The image the reader starts in (the qemu guest checks it holds it before reporting ready). */
+  image?: string | null;
+  /** Something the reader should know that does not stop the machine (say, a slow cold boot). */
+  onNotice?(text: string): void;
   /** A failure after start (say, a disk block that cannot be fetched). */
   onError(error: TerminalError): void;
 }
@@ -44,8 +48,8 @@ export const ENGINES: readonly EngineName[] = ['v86', 'qemu'];
 export const ENGINE_LIMITS: Record<EngineName, { maxCores: number; minMemory: number; maxMemory: number }> = {
   // v86 emulates one 32-bit CPU; guest memory is a wasm32 allocation.
   v86: { maxCores: 1, minMemory: 128, maxMemory: 2048 },
-  // QEMU-wasm: multi-threaded TCG, memory inside a 4 GiB wasm32 heap.
-  qemu: { maxCores: 8, minMemory: 128, maxMemory: 3072 },
+  // QEMU-wasm: multi-threaded TCG; c2w's wasm32 heap is 3000 MiB including QEMU itself.
+  qemu: { maxCores: 8, minMemory: 128, maxMemory: 2048 },
 };
 
 export async function loadEngine(name: EngineName, opts: EngineOptions): Promise<Engine> {

@@ -7,13 +7,6 @@ import { makeLocateFile, mainScriptUrl, qemuFiles } from './qemu/bundle.js';
 import { guestPackInfo, packInfoText } from './qemu/pack-info.js';
 import { openPtyBridge, type OpenPty, type PtyBridge } from './qemu/pty-bridge.js';
 
-/** Options an element may give beyond EngineOptions; the qemu engine uses them when present. */
-export interface QemuEngineOptions extends EngineOptions {
-  /** Something the reader should know that does not stop the machine (a cold boot taking minutes). */
-  onNotice?(text: string): void;
-  /** The image the reader starts in; the guest checks it holds it before reporting ready. */
-  image?: string | null;
-}
 
 /** The parts of the Emscripten module object this engine sets or reads. */
 interface EmscriptenModule {
@@ -63,7 +56,7 @@ export class QemuEngine implements Engine {
   private loaderSettled: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(private readonly opts: QemuEngineOptions) {}
+  constructor(private readonly opts: EngineOptions) {}
 
   async start(): Promise<void> {
     const { bundle, manifest, signal } = this.opts;

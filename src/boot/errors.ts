@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'unknown-image'
   | 'boot-failed'
   | 'boot-timeout'
+  | 'invalid-file'
+  | 'file-not-found'
   | 'stopped';
 
 export class TerminalError extends Error {

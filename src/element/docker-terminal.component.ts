@@ -6,6 +6,7 @@ import { loadManifest, startBytes, type Manifest } from '../boot/manifest.js';
 import { BOOT_STAGES, stageIndex, type BootStage } from '../boot/stages.js';
 import { loadEngine, type Engine } from '../engines/engine.js';
 import { stripEscapes, type RunResult } from '../engines/shell.js';
+import { checkPath, filesFromRecord, filesFromScripts, mergeFiles, pageFile, WORKDIR, type FileData, type FileEntry, type PageFile } from '../files/page-files.js';
 import type { TerminalView } from '../terminal/xterm.js';
 import { emit, type DockerTerminalErrorDetail, type DockerTerminalProgressDetail } from './events.js';
 import { checkLoadMode, resolveSettings, type Settings } from './settings.js';
@@ -28,6 +29,8 @@ const STAGE_LABELS: Record<BootStage, string> = { kernel: 'Kernel', containerd: 
  * @fires docker-terminal-ready - The prompt is up and Docker answers.
  * @fires docker-terminal-error - Something went wrong; `detail.message` says what to do.
  * @fires docker-terminal-exit - The machine stopped (stop(), removal, or an error).
+ *
+ * @slot - Files for the reader's working directory (`~/work`): `<script type="text/plain" data-path="Dockerfile">…</script>`, optionally with `data-mode="0755"`. Not displayed.
  *
  * @csspart poster - The start screen.
  * @csspart start-button - The Start button on the poster.
@@ -69,6 +72,12 @@ export class DockerTerminal extends LitElement {
   @property({ attribute: 'containerd-timeout' }) containerdTimeout: string | null = null;
   /** Tell xterm.js to keep an accessible text mirror of the screen for screen readers. */
   @property({ type: Boolean, attribute: 'screen-reader' }) screenReader = false;
+  /**
+   * Files for the reader's working directory (`~/work`), by path relative to it:
+   * `{ "Dockerfile": "FROM busybox\n", "run.sh": { data: "…", mode: 0o755 } }`. Written before the
+   * prompt; setting it on a running terminal writes them at once.
+   */
+  @property({ attribute: false }) files: Record<string, FileEntry> | null = null;
   /** Where the element is: idle, loading, booting, ready, error or stopped. Reflected for styling. */
   @property({ reflect: true }) state: TerminalState = 'idle';
 
@@ -86,6 +95,8 @@ export class DockerTerminal extends LitElement {
   private starting: Promise<void> | undefined;
   private visibility: IntersectionObserver | undefined;
   private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+  /** Files given with writeFile(): written now if running, and on every start. */
+  private writtenFiles = new Map<string, PageFile>();
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -115,6 +126,7 @@ export class DockerTerminal extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     // The page pointed src elsewhere before starting: show that bundle's size (or its error) instead.
+    if (changed.has('files') && this.state === 'ready') void this.writePageFiles(filesFromRecord(this.files)).catch((e) => this.fail(e));
     if (changed.has('src') && changed.get('src') !== undefined && (this.state === 'idle' || this.state === 'error') && !this.starting) {
       this.state = 'idle';
       this.error = undefined;
@@ -151,6 +163,45 @@ export class DockerTerminal extends LitElement {
     this.machine!.send(text);
   }
 
+  /**
+   * Creates or replaces a file in the reader's working directory (`~/work`); `path` is relative to
+   * it. On a running terminal it is written at once; otherwise when the terminal starts.
+   */
+  async writeFile(path: string, data: FileData, options: { mode?: number | string } = {}): Promise<void> {
+    const file = pageFile(path, data, options.mode);
+    mergeFiles([...this.writtenFiles.values()], [file]);
+    this.writtenFiles.set(file.path, file);
+    if (this.state === 'ready') await this.writePageFiles([file]);
+  }
+
+  /** Reads a file from the reader's working directory (starting the machine first if needed). */
+  async readFile(path: string): Promise<Uint8Array>;
+  async readFile(path: string, options: { encoding: 'utf8' }): Promise<string>;
+  async readFile(path: string, options: { encoding?: 'utf8' } = {}): Promise<Uint8Array | string> {
+    const p = checkPath(path);
+    await this.whenReady();
+    const engine = this.machine!.engine;
+    if (!engine.readFile) throw this.noFiles();
+    const data = await engine.readFile(p);
+    return options.encoding === 'utf8' ? new TextDecoder().decode(data) : data;
+  }
+
+  /** Every file the page gives: child scripts, the files property, writeFile(); checked. */
+  private pageFiles(): PageFile[] {
+    return mergeFiles(filesFromScripts(this), filesFromRecord(this.files), [...this.writtenFiles.values()]);
+  }
+
+  private async writePageFiles(files: PageFile[]): Promise<void> {
+    if (!files.length) return;
+    const engine = this.machine?.engine;
+    if (!engine?.writeFile) throw this.noFiles();
+    for (const f of files) await engine.writeFile(f);
+  }
+
+  private noFiles(): TerminalError {
+    return new TerminalError('engine-unavailable', `The ${this.engine ?? 'qemu'} engine cannot take files from the page; use engine="v86", or let the reader create the files in ${WORKDIR}.`);
+  }
+
   private whenReady(): Promise<void> {
     if (this.state === 'ready') return Promise.resolve();
     if (this.state === 'idle' || this.state === 'stopped' || this.state === 'error') return this.start();
@@ -173,6 +224,8 @@ export class DockerTerminal extends LitElement {
       this.manifest = await loadManifest(this.bundleBase);
       // Check the attributes against the bundle now, so a page author sees mistakes before clicking.
       resolveSettings(this.rawSettings(), this.manifest);
+      // Files given as child scripts are checked now too, before anything is downloaded.
+      this.pageFiles();
     } catch (e) {
       if (this.state === 'idle') this.fail(e);
     }
@@ -207,12 +260,15 @@ export class DockerTerminal extends LitElement {
       this.manifest = manifest;
       const settings = resolveSettings(this.rawSettings(), manifest);
       this.notes = settings.notes;
+      this.pageFiles();
       await this.updateComplete;
       const [terminalModule, engine] = await Promise.all([import('../terminal/xterm.js'), this.createEngine(manifest, settings, abort.signal)]);
       abort.signal.throwIfAborted();
       this.openTerminal(terminalModule.createTerminal);
       await this.machine!.boot({ silence: 240, total: settings.containerdTimeout + 900, restore: 90 }, abort.signal);
       abort.signal.throwIfAborted();
+      // The page's files go in before the reader gets the prompt (read again: writeFile may have run meanwhile).
+      await this.writePageFiles(this.pageFiles());
       this.state = 'ready';
       this.showLog = false;
       await this.updateComplete;

@@ -1,5 +1,6 @@
 import type { Manifest } from '../boot/manifest.js';
 import type { TerminalError } from '../boot/errors.js';
+import type { PageFile } from '../files/page-files.js';
 
 /** What the element hands an engine. */
 export interface EngineOptions {
@@ -37,6 +38,10 @@ export interface Engine {
   resize(rows: number, cols: number): void;
   /** Sets the guest clock (seconds since the epoch); a restored state is behind. */
   setClock(epochSeconds: number): void;
+  /** Creates or replaces a file in the reader's working directory (absent: this engine cannot). */
+  writeFile?(file: PageFile): Promise<void>;
+  /** Reads a file from the reader's working directory. */
+  readFile?(path: string): Promise<Uint8Array>;
   /** Stops the machine and frees its memory, workers and timers. */
   stop(): Promise<void>;
 }

@@ -1,7 +1,9 @@
 import { download } from '../boot/download.js';
 import { TerminalError } from '../boot/errors.js';
 import type { BundleFile } from '../boot/manifest.js';
+import type { PageFile } from '../files/page-files.js';
 import type { Engine, EngineOptions } from './engine.js';
+import { readFile, writeFile, type Fs9p } from './v86-files.js';
 
 type V86Instance = import('v86').V86 & {
   // Internals used on purpose: with our own wasm_fn, v86 does not keep the wasm bytes its zstd
@@ -9,6 +11,7 @@ type V86Instance = import('v86').V86 & {
   // disk buffer needs the fix below.
   wasm_source?: ArrayBuffer;
   zstd_worker?: Worker;
+  fs9p?: Fs9p;
   v86?: { cpu?: { devices?: { ide?: { primary?: { master?: { buffer?: ChunkedDisk } } } } } };
 };
 
@@ -119,6 +122,8 @@ export class V86Engine implements Engine {
         fixed_chunk_size: disk.chunkSize,
       },
       uart1: true,
+      // An empty 9p file system: the reader's working directory (the saved state has it mounted).
+      filesystem: {},
       autostart: true,
       disable_keyboard: true,
       disable_mouse: true,
@@ -185,6 +190,20 @@ export class V86Engine implements Engine {
 
   setClock(epochSeconds: number): void {
     this.control(`clock ${Math.floor(epochSeconds)}`);
+  }
+
+  private get fs(): Fs9p {
+    const fs = this.emulator?.fs9p;
+    if (!fs) throw new TerminalError('engine-failed', 'The machine has no file system for the page\'s files (it is stopped, or this v86 version lacks 9p). Start it again.');
+    return fs;
+  }
+
+  writeFile(file: PageFile): Promise<void> {
+    return writeFile(this.fs, file.path, file.data, file.mode);
+  }
+
+  readFile(path: string): Promise<Uint8Array> {
+    return readFile(this.fs, path);
   }
 
   async stop(): Promise<void> {

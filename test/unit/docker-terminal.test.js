@@ -102,6 +102,8 @@ describe('bad input gets a clear, visible error', () => {
     ['a manifest of another format', html`<docker-terminal load="eager" src=${bundle('wrong-format')}></docker-terminal>`, 'manifest-invalid', /"format" is 7, this element reads format 1/],
     ['a qemu bundle on a page without cross-origin isolation', html`<docker-terminal load="eager" src=${bundle('qemu')}></docker-terminal>`, 'not-isolated', /Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp.*#cross-origin-isolation/],
     ['a download that fails', html`<docker-terminal load="eager" src=${bundle('missing-state')}></docker-terminal>`, 'download-failed', /no-such-state\.bin\.zst failed \(HTTP 404\).*Retry/],
+    ['a child script whose data-path leaves the working directory', html`<docker-terminal load="eager" src=${bundle('good')}><script type="text/plain" data-path="../etc/passwd">x</script></docker-terminal>`, 'invalid-file', /"\.\.\/etc\/passwd" leaves the working directory \(~\/work\)/],
+    ['a child script with data-path but no type', html`<docker-terminal load="eager" src=${bundle('good')}><script data-path="Dockerfile" type="">FROM busybox</script></docker-terminal>`, 'invalid-file', /would run as JavaScript: give it type="text\/plain"/],
   ];
   for (const [name, template, code, message] of cases) {
     it(name, async () => {
@@ -220,6 +222,48 @@ describe('start, progress, ready, run, stop', () => {
     expect(stages).to.deep.equal(['kernel', 'containerd', 'dockerd', 'ready']);
     const r = await el.run('free -m | awk "/Mem:/{print \\$2}"');
     expect(Number(r.output)).to.be.within(300, 384);
+    await el.stop();
+  });
+});
+
+describe('files from the page', () => {
+  it('child scripts, the files property and writeFile() land in ~/work before the prompt; readFile() reads what the reader made', async () => {
+    const el = await fixture(html`<docker-terminal src=${bundle('good')}>
+      <script type="text/plain" data-path="Dockerfile">
+        FROM busybox
+        COPY app/ /app/
+      </script>
+      <script type="text/plain" data-path="app/index.html"><h1>hello</h1></script>
+      <script type="text/plain" data-path="run.sh" data-mode="0755">echo ran as $(id -un)</script>
+    </docker-terminal>`);
+    el.files = { 'notes/readme.txt': 'from the property\n', 'bin.dat': { data: new Uint8Array([0, 1, 255]), mode: 0o600 } };
+    await el.writeFile('early.txt', 'written before start\n');
+    expect(el.state, 'writeFile before start does not start the machine').to.equal('idle');
+    await startAndWaitReady(el);
+    expect((await el.run('pwd')).output).to.equal('/root/work');
+    expect((await el.run('cat Dockerfile')).output).to.equal('FROM busybox\nCOPY app/ /app/');
+    expect((await el.run('cat app/index.html notes/readme.txt early.txt')).output).to.equal('<h1>hello</h1>\nfrom the property\nwritten before start');
+    expect((await el.run('stat -c "%a %s %n" run.sh bin.dat Dockerfile')).output).to.equal('755 22 run.sh\n600 3 bin.dat\n644 29 Dockerfile');
+    expect((await el.run('./run.sh')).output).to.equal('ran as root');
+
+    // On a running machine: replaced in place, and new folders made.
+    await el.writeFile('early.txt', 'replaced\n');
+    await el.writeFile('deep/er/new.txt', 'new\n');
+    expect((await el.run('cat early.txt deep/er/new.txt; ls | wc -l')).output).to.equal('replaced\nnew\n7');
+    el.files = { 'notes/readme.txt': 'changed by the property' };
+    await waitUntil(async () => (await el.run('cat notes/readme.txt')).output === 'changed by the property', 'the property was written again');
+
+    await el.run('printf "made by the reader\\n" > out.txt; mkdir -p made && echo x > made/y');
+    expect(await el.readFile('out.txt', { encoding: 'utf8' })).to.equal('made by the reader\n');
+    expect([...(await el.readFile('bin.dat'))]).to.deep.equal([0, 1, 255]);
+    expect(await el.readFile('made/y', { encoding: 'utf8' })).to.equal('x\n');
+
+    const refused = async (p) => p.then(() => 'no error', (e) => `${e.code}: ${e.message}`);
+    expect(await refused(el.readFile('nothing-here'))).to.match(/^file-not-found: There is no "nothing-here" in the working directory/);
+    expect(await refused(el.writeFile('../escape', 'x'))).to.match(/^invalid-file: .*leaves the working directory/);
+    expect(await refused(el.writeFile('app', 'x'))).to.match(/^invalid-file: Cannot write "app": it is a folder/);
+    expect(await refused(el.writeFile('big', new Uint8Array(65 * 1024 * 1024)))).to.match(/^invalid-file: "big" is 65 MiB/);
+    expect((await el.run('ls ../escape big 2>&1; true')).output).to.contain('No such file');
     await el.stop();
   });
 });

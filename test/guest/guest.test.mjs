@@ -110,6 +110,21 @@ describe('restored from the saved state', { concurrency: false }, () => {
     assert.equal(r.output, '');
   });
 
+  test('the shell starts in ~/work, the host\'s 9p file system, both ways', { timeout: 120_000 }, async () => {
+    await m.emulator.create_file('from-host.txt', new TextEncoder().encode('written by the host\n'));
+    let r = await m.run('pwd; cat from-host.txt; mount | grep -c " on /root/work type 9p "');
+    assert.equal(r.output, '/root/work\nwritten by the host\n1');
+    r = await m.run('echo written by the guest > from-guest.txt && sync');
+    assert.equal(new TextDecoder().decode(await m.emulator.read_file('from-guest.txt')), 'written by the guest\n');
+    await m.run('rm from-host.txt from-guest.txt');
+  });
+
+  test('docker compose and docker buildx are there, and docker build uses BuildKit', { timeout: 300_000 }, async () => {
+    const r = await m.run("docker compose version --short; docker buildx version | cut -d' ' -f1,2; docker build --help | grep -c -- --builder", 300);
+    assert.equal(r.exitCode, 0, r.output);
+    assert.match(r.output, /^2\.\d+\.\d+\ngithub\.com\/docker\/buildx 0\.\d+\.\d+\n[1-9]/);
+  });
+
   test('the preloaded images of the manifest are all there', { timeout: 120_000 }, async () => {
     const r = await m.run("docker images --format '{{.Repository}}'", 120);
     assert.deepEqual(r.output.split('\n').sort(), [...manifest.images].sort());

@@ -81,7 +81,9 @@ export class V86Engine implements Engine {
     if (!this.restored && !(f.kernel && f.initrd))
       throw new TerminalError('invalid-attribute', `This bundle can only start from its saved state, taken with memory="${manifest.memory}". Remove the memory attribute or set it to ${manifest.memory}.`);
     const loaded: Record<string, number> = {};
-    const total = () => Object.values(wanted).reduce((n, w) => n + w.size, 0);
+    // Sizes as learned while downloading (the wasm's is not in the manifest); the manifest stays as it is.
+    const sizes: Record<string, number> = Object.fromEntries(Object.entries(wanted).map(([k, w]) => [k, w.size]));
+    const total = () => Object.values(sizes).reduce((n, size) => n + size, 0);
     const report = () => this.opts.onDownload(Object.values(loaded).reduce((a, b) => a + b, 0), total());
     const [v86, ...buffers] = await Promise.all([
       import('v86'),
@@ -91,7 +93,7 @@ export class V86Engine implements Engine {
           size: file.size || undefined,
           onProgress: (n, size) => {
             loaded[name] = n;
-            file.size = Math.max(file.size, size ?? n);
+            sizes[name] = Math.max(sizes[name], size ?? n);
             report();
           },
         }),

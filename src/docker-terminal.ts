@@ -4,9 +4,11 @@
  * machine's files load only when the reader starts the terminal.
  */
 import { DockerTerminal, assetsBase } from './element/docker-terminal.component.js';
+import { DockerTerminalCommand } from './element/docker-terminal-command.component.js';
 
-export { DockerTerminal };
+export { DockerTerminal, DockerTerminalCommand };
 export type { TerminalState } from './element/docker-terminal.component.js';
+export type { CommandStatus } from './element/docker-terminal-command.component.js';
 export type * from './element/events.js';
 export type { RunResult } from './engines/shell.js';
 export type { ErrorCode } from './boot/errors.js';
@@ -16,9 +18,11 @@ export type { Manifest } from './boot/manifest.js';
 assetsBase.url = new URL('./', import.meta.url);
 
 if (!customElements.get('docker-terminal')) customElements.define('docker-terminal', DockerTerminal);
+if (!customElements.get('docker-terminal-command')) customElements.define('docker-terminal-command', DockerTerminalCommand);
 
 declare global {
   interface HTMLElementTagNameMap {
     'docker-terminal': DockerTerminal;
+    'docker-terminal-command': DockerTerminalCommand;
   }
 }

@@ -25,10 +25,31 @@ export interface DockerTerminalExitDetail {
   reason: 'stop' | 'disconnect' | 'error';
 }
 
+/** `<docker-terminal-command>`: Run was pressed (cancelable). */
+export interface DockerTerminalCommandStartDetail {
+  command: string;
+  /** The `<docker-terminal>` it runs in. */
+  terminal: HTMLElement;
+}
+/** `<docker-terminal-command>`: the command finished, failed, or could not run. */
+export interface DockerTerminalCommandDoneDetail {
+  command: string;
+  /** Exit status (of the first failing line); null when it could not run (`error` says why). */
+  exitCode: number | null;
+  output: string;
+  error?: string;
+}
+export interface DockerTerminalCommandCopyDetail {
+  command: string;
+}
+
 export type DockerTerminalProgressEvent = CustomEvent<DockerTerminalProgressDetail>;
 export type DockerTerminalReadyEvent = CustomEvent<DockerTerminalReadyDetail>;
 export type DockerTerminalErrorEvent = CustomEvent<DockerTerminalErrorDetail>;
 export type DockerTerminalExitEvent = CustomEvent<DockerTerminalExitDetail>;
+export type DockerTerminalCommandStartEvent = CustomEvent<DockerTerminalCommandStartDetail>;
+export type DockerTerminalCommandDoneEvent = CustomEvent<DockerTerminalCommandDoneDetail>;
+export type DockerTerminalCommandCopyEvent = CustomEvent<DockerTerminalCommandCopyDetail>;
 
 declare global {
   interface HTMLElementEventMap {
@@ -36,6 +57,9 @@ declare global {
     'docker-terminal-ready': DockerTerminalReadyEvent;
     'docker-terminal-error': DockerTerminalErrorEvent;
     'docker-terminal-exit': DockerTerminalExitEvent;
+    'docker-terminal-command-start': DockerTerminalCommandStartEvent;
+    'docker-terminal-command-done': DockerTerminalCommandDoneEvent;
+    'docker-terminal-command-copy': DockerTerminalCommandCopyEvent;
   }
 }
 

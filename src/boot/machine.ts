@@ -102,8 +102,20 @@ export class Machine {
     await this.within(prompt, seconds, 'The shell did not answer with a prompt.');
   }
 
-  run(command: string): Promise<RunResult> {
-    return this.prompts.run(command, (t) => this.engine.send(t));
+  run(command: string, onStart?: () => void): Promise<RunResult> {
+    return this.prompts.run(command, (t) => this.engine.send(t), onStart);
+  }
+
+  /** Sends Ctrl-C and resolves at the prompt it brings (with that prompt's exit status). */
+  interrupt(): Promise<number> {
+    const prompt = this.prompts.nextPrompt();
+    this.send('\x03');
+    return prompt;
+  }
+
+  /** False while a command runs or waits its turn, or something holds the foreground. */
+  get idle(): boolean {
+    return this.prompts.idle;
   }
 
   async stop(): Promise<void> {

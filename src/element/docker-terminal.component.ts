@@ -150,11 +150,32 @@ export class DockerTerminal extends LitElement {
   /**
    * Types `command` into the guest shell (starting the machine first if needed) and resolves
    * when it finishes, with its exit code and output. If something runs in the foreground (say
-   * the `image` container), the command waits until the shell's prompt is back.
+   * the `image` container), the command waits until the shell's prompt is back. `onStart` is
+   * called when the command is typed, after whatever was ahead of it.
    */
-  async run(command: string): Promise<RunResult> {
+  async run(command: string, options: { onStart?: () => void } = {}): Promise<RunResult> {
     await this.whenReady();
-    return this.machine!.run(command);
+    return this.machine!.run(command, options.onStart);
+  }
+
+  /**
+   * True while the shell is not waiting at its prompt: a command (the reader's or run()'s) or a
+   * container holds the foreground, or run() calls wait their turn. False when not running.
+   */
+  get busy(): boolean {
+    return this.state === 'ready' && !!this.machine && !this.machine.idle;
+  }
+
+  /**
+   * Presses Ctrl-C in the shell (ending a foreground command, or clearing a half-typed line) and
+   * resolves once its prompt is back, with the exit status (130 for an interrupted command); or
+   * with null after 10 s if no prompt came (something in the foreground ignores Ctrl-C).
+   */
+  async interrupt(): Promise<number | null> {
+    await this.whenReady();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 10_000)));
+    return Promise.race([this.machine!.interrupt(), late]).finally(() => clearTimeout(timer));
   }
 
   /** Types text into the terminal as if the reader did (use "\r" for Enter). */

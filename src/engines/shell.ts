@@ -31,7 +31,9 @@ interface Pending {
 export class PromptTracker {
   private pending: Pending | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private promptWaiters: Array<(status: number) => void> = [];
+  private promptWaiters: Array<{ resolve(status: number): void; reject(error: Error): void }> = [];
+  /** Set once the machine stopped: later calls fail at once instead of waiting for a prompt. */
+  private stopped: Error | undefined;
   private tail = '';
   private lastStatus = 0;
   private lastPrompt = '';
@@ -56,7 +58,7 @@ export class PromptTracker {
     const status = this.lastStatus;
     this.lastPrompt = prompt;
     this.atPrompt = true;
-    for (const w of this.promptWaiters.splice(0)) w(status);
+    for (const w of this.promptWaiters.splice(0)) w.resolve(status);
     const p = this.pending;
     if (p && (prompt === '' || prompt !== p.prompt)) {
       this.pending = undefined;
@@ -69,22 +71,37 @@ export class PromptTracker {
     if (/[\r\n]/.test(text)) this.atPrompt = false;
   }
 
-  /** Resolves at the next prompt the shell prints. */
+  /** False while a command runs or is queued, or the shell is not at its prompt (say, a foreground container). */
+  get idle(): boolean {
+    return this.atPrompt && !this.pending && this.queued === 0;
+  }
+  private queued = 0;
+
+  /** Resolves at the next prompt the shell prints (with the last exit status). */
   nextPrompt(): Promise<number> {
-    return new Promise((resolve) => this.promptWaiters.push(resolve));
+    if (this.stopped) return Promise.reject(this.stopped);
+    return new Promise((resolve, reject) => this.promptWaiters.push({ resolve, reject }));
   }
 
   /**
    * Waits until the shell is at its prompt (a command or a container in the foreground finishes
    * first), types `command` and resolves with its exit code and output once the next prompt
-   * appears. Calls are queued so that two commands never interleave.
+   * appears. Calls are queued so that two commands never interleave. `onStart` is called just
+   * before the command is typed.
    */
-  run(command: string, send: (text: string) => void): Promise<RunResult> {
+  run(command: string, send: (text: string) => void, onStart?: () => void): Promise<RunResult> {
+    this.queued++;
     const result = this.queue.then(async () => {
-      if (!this.atPrompt) await this.nextPrompt();
+      try {
+        if (this.stopped) throw this.stopped;
+        if (!this.atPrompt) await this.nextPrompt();
+      } finally {
+        this.queued--;
+      }
       return new Promise<RunResult>((resolve, reject) => {
         this.pending = { command, prompt: this.lastPrompt, captured: '', resolve, reject };
         this.typed('\r');
+        onStart?.();
         send(command + '\r');
       });
     });
@@ -92,12 +109,13 @@ export class PromptTracker {
     return result;
   }
 
-  /** Fails the command in flight (the machine stopped). */
+  /** Fails the command in flight and every one queued or waiting for a prompt (the machine stopped). */
   abort(error: Error): void {
+    this.stopped = error;
     const p = this.pending;
     this.pending = undefined;
     p?.reject(error);
-    this.promptWaiters = [];
+    for (const w of this.promptWaiters.splice(0)) w.reject(error);
   }
 }
 

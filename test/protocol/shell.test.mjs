@@ -66,3 +66,36 @@ test('waits for the prompt when something runs in the foreground', async () => {
   t.feed('echo back\r\nback\r\n' + prompt(0, 3));
   assert.deepEqual(await r, { exitCode: 0, output: 'back' });
 });
+
+test('stopping the machine fails the command in flight, the queued ones and prompt waiters, and later calls at once', async () => {
+  const { t, send } = tracker();
+  const first = t.run('sleep 600', send);
+  const second = t.run('echo queued', send);
+  const waiter = t.nextPrompt();
+  await Promise.resolve();
+  t.abort(new Error('machine stopped'));
+  for (const p of [first, second, waiter, t.run('echo later', send), t.nextPrompt()]) await assert.rejects(p, /machine stopped/);
+});
+
+test('onStart is called as the command is typed, after what was ahead of it; idle tells when the shell is free', async () => {
+  const { t, sent, send } = tracker();
+  assert.equal(t.idle, true);
+  const events = [];
+  const a = t.run('sleep 1', send, () => events.push(`start a, sent ${sent.length}`));
+  const b = t.run('echo b', send, () => events.push(`start b, sent ${sent.length}`));
+  assert.equal(t.idle, false);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(events, ['start a, sent 0']);
+  t.feed('sleep 1\r\n' + prompt(0, 2));
+  await a;
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(events, ['start a, sent 0', 'start b, sent 1']);
+  t.feed('echo b\r\nb\r\n' + prompt(0, 3));
+  assert.deepEqual(await b, { exitCode: 0, output: 'b' });
+  assert.equal(t.idle, true);
+  // Something the reader typed holds the foreground: not idle until its prompt.
+  t.typed('sleep 5\r');
+  assert.equal(t.idle, false);
+  t.feed('\r\n' + prompt(0, 4));
+  assert.equal(t.idle, true);
+});

@@ -10,8 +10,9 @@ export type CommandStatus = 'idle' | 'waiting' | 'running' | 'done' | 'failed';
 interface Terminal extends HTMLElement {
   state: string;
   start(): Promise<void>;
-  run(command: string): Promise<RunResult>;
-  send(text: string): Promise<void>;
+  readonly busy: boolean;
+  run(command: string, options?: { onStart?: () => void }): Promise<RunResult>;
+  interrupt(): Promise<number | null>;
 }
 
 /** Per terminal, the end of the commands the Run buttons of the page have queued on it, in click order. */
@@ -181,21 +182,22 @@ export class DockerTerminalCommand extends LitElement {
         });
       }
       if (this.interrupt) {
-        await terminal.send('\x03');
-        // At an idle prompt, bash drops what arrives while it handles the Ctrl-C, so the command
-        // would lose its first letters. A no-op, padded with spaces it may lose, waits for the
-        // prompt. (A terminal API that resolves at the prompt after Ctrl-C would make it unneeded.)
-        await Promise.race([terminal.run(`${' '.repeat(8)}:`), exited]);
+        // Ctrl-C, then the prompt it brings: what follows is typed only once bash listens again.
+        this.message = 'Interrupting what runs in the terminal…';
+        await Promise.race([terminal.interrupt(), exited]);
       } else {
         this.message = 'Waiting for earlier commands to finish…';
         await before;
       }
-      this.status = 'running';
-      this.message = 'Running… (if something else runs in the terminal, this waits for its prompt)';
+      if (terminal.busy) this.message = 'Waiting: something is running in the terminal; this runs when its prompt is back.';
       let result: RunResult = { exitCode: 0, output: '' };
       const outputs: string[] = [];
+      const typed = () => {
+        this.status = 'running';
+        this.message = 'Running…';
+      };
       for (const line of this.commands) {
-        result = await Promise.race([terminal.run(line), exited]);
+        result = await Promise.race([terminal.run(line, { onStart: typed }), exited]);
         outputs.push(result.output);
         if (result.exitCode !== 0) break;
       }

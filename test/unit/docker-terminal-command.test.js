@@ -385,6 +385,20 @@ describe('Run drives a real terminal (one machine for all these tests)', () => {
     expect(await clickRun(again)).to.deep.equal({ command: 'echo still-in-step', exitCode: 0, output: 'still-in-step' });
   });
 
+  it('without interrupt, a Run while the reader\'s own command runs shows waiting until its prompt is back', async () => {
+    await term.send('sleep 4\r');
+    await waitUntil(() => term.busy, 'the terminal is busy with the reader\'s sleep');
+    const el = await command('<docker-terminal-command for="term1">echo after-the-readers-sleep</docker-terminal-command>');
+    const done = oneEvent(el, 'docker-terminal-command-done');
+    runButton(el).click();
+    await waitUntil(() => /something is running in the terminal/.test(text(el, 'status')), 'says it waits for the terminal');
+    expect(el.status).to.equal('waiting');
+    expect(text(el, 'run-button')).to.equal('Waiting…');
+    await waitUntil(() => el.status === 'running' || el.status === 'done', 'typed once the prompt is back', { timeout: 30_000 });
+    expect((await done).detail).to.deep.equal({ command: 'echo after-the-readers-sleep', exitCode: 0, output: 'after-the-readers-sleep' });
+    expect(term.busy).to.equal(false);
+  });
+
   it('a terminal stopped mid-run: failed, with the reason', async () => {
     const el = await command('<docker-terminal-command for="term1">sleep 600</docker-terminal-command>');
     const done = oneEvent(el, 'docker-terminal-command-done');

@@ -11,7 +11,11 @@ const config = {
   framework: { name: '@storybook/web-components-vite', options: {} },
   stories: ['../stories/**/*.stories.js'],
   // `from` is relative to this folder: the repo's dist/ (element, chunks, v86.wasm, guest/) at /dist.
-  staticDirs: [{ from: '../dist', to: '/dist' }],
+  // The demo pages at /demo (the tutorial story shows demo/tutorial.html, which loads ../dist/…).
+  staticDirs: [
+    { from: '../dist', to: '/dist' },
+    { from: '../demo', to: '/demo' },
+  ],
   core: {
     disableTelemetry: true,
     disableWhatsNewNotifications: true,

@@ -6,4 +6,4 @@ buildElement();
 buildGuest();
 const port = Number(process.env.PORT ?? 8080);
 const { url } = await serve({ port, host: process.env.HOST ?? '127.0.0.1' });
-console.log(`\ndocker-terminal demo: ${url}demo/\n(Ctrl-C stops the server)`);
+console.log(`\ndocker-terminal demo: ${url}demo/\ntutorial (run, build, compose): ${url}demo/tutorial.html\n(Ctrl-C stops the server)`);

@@ -28,6 +28,9 @@ export function startMachine(dir, opts = {}) {
     vga_bios: { url: path.join(dir, 'vgabios.bin') },
     hda: disk,
     uart1: true,
+    // Shells for terminals that share the machine (the element's share attribute).
+    uart2: true,
+    uart3: true,
     // The reader's working directory (9p); the saved state holds the device, so every boot has it.
     filesystem: {},
     autostart: true,

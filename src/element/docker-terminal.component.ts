@@ -4,7 +4,7 @@ import { TerminalError } from '../boot/errors.js';
 import { Machine } from '../boot/machine.js';
 import { loadManifest, startBytes, type Manifest } from '../boot/manifest.js';
 import { BOOT_STAGES, stageIndex, type BootStage } from '../boot/stages.js';
-import { loadEngine, type Engine } from '../engines/engine.js';
+import { loadEngine, type Engine, type ShellChannel } from '../engines/engine.js';
 import { stripEscapes, type RunResult } from '../engines/shell.js';
 import { checkPath, filesFromRecord, filesFromScripts, mergeFiles, pageFile, WORKDIR, type FileData, type FileEntry, type PageFile } from '../files/page-files.js';
 import type { TerminalView } from '../terminal/xterm.js';
@@ -70,6 +70,13 @@ export class DockerTerminal extends LitElement {
   @property() load: string | null = null;
   /** Seconds the guest waits for containerd on a cold boot. */
   @property({ attribute: 'containerd-timeout' }) containerdTimeout: string | null = null;
+  /**
+   * The id of another `<docker-terminal>` whose machine this one shares: a shell of its own on
+   * that machine, with the same files, images and containers, and no second emulator (each costs
+   * about 1 GB). Starting this one starts that one if needed. src, engine, cores and memory are the
+   * other terminal's.
+   */
+  @property() share: string | null = null;
   /** Tell xterm.js to keep an accessible text mirror of the screen for screen readers. */
   @property({ type: Boolean, attribute: 'screen-reader' }) screenReader = false;
   /**
@@ -95,6 +102,8 @@ export class DockerTerminal extends LitElement {
   private starting: Promise<void> | undefined;
   private visibility: IntersectionObserver | undefined;
   private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+  /** Undoes what sharing another terminal's machine set up (its exit listener). */
+  private unshare: (() => void) | undefined;
   /** Files given with writeFile(): written now if running, and on every start. */
   private writtenFiles = new Map<string, PageFile>();
 
@@ -241,6 +250,7 @@ export class DockerTerminal extends LitElement {
 
   /** The poster shows the download size, so fetch the (small) manifest before the reader clicks. */
   private async peekManifest(): Promise<void> {
+    if (this.share !== null) return this.peekShare();
     try {
       this.manifest = await loadManifest(this.bundleBase);
       // Check the attributes against the bundle now, so a page author sees mistakes before clicking.
@@ -250,6 +260,70 @@ export class DockerTerminal extends LitElement {
     } catch (e) {
       if (this.state === 'idle') this.fail(e);
     }
+  }
+
+  /** A `share` naming no terminal is shown before anyone clicks (once the page has been parsed). */
+  private async peekShare(): Promise<void> {
+    if (document.readyState === 'loading') await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
+    try {
+      this.shareHost();
+      this.pageFiles();
+    } catch (e) {
+      if (this.state === 'idle') this.fail(e);
+    }
+  }
+
+  /** The terminal whose machine this one shares, checked. */
+  private shareHost(): DockerTerminal {
+    const id = this.share ?? '';
+    const root = this.getRootNode() as Document | ShadowRoot;
+    const host = root.getElementById?.(id) ?? null;
+    const bad = (why: string) => new TerminalError('invalid-attribute', `share="${id}" ${why}. Set share to the id of another <docker-terminal> on this page, or remove it to give this terminal a machine of its own.`);
+    const own = ['src', 'engine', 'cores', 'memory', 'image'].filter((name) => this.hasAttribute(name));
+    if (own.length)
+      throw new TerminalError('invalid-attribute', `A terminal with share="${id}" uses that terminal's machine, so ${own.map((n) => `"${n}"`).join(', ')} cannot be set here: set ${own.length > 1 ? 'them' : 'it'} on "${id}", or remove share.`);
+    if (!host) throw bad('names no element on this page');
+    if (host === this) throw bad('names this terminal itself');
+    if (!(host instanceof DockerTerminal)) throw bad(`names a <${host.localName}>, not a <docker-terminal>`);
+    if (host.share !== null) throw bad(`names a terminal that itself shares "${host.share}"'s machine; name "${host.share}" instead`);
+
+    return host;
+  }
+
+  /**
+   * A shell on this terminal's machine for a terminal that shares it, or undefined if none is free.
+   * @internal
+   */
+  openSharedShell(onConsole: (text: string) => void): { engine: Engine; channel: ShellChannel } | undefined {
+    const engine = this.state === 'ready' ? this.machine?.engine : undefined;
+    const channel = engine?.openShell?.(onConsole);
+    return engine && channel ? { engine, channel } : undefined;
+  }
+
+  /** Starts the shared machine (if needed) and takes one of its shells. */
+  private async attachToShare(signal: AbortSignal): Promise<Engine> {
+    const host = this.shareHost();
+    this.notes = [`This terminal shares the machine of "${host.id}": no download of its own.`];
+    await host.start().catch((e: Error) => {
+      throw new TerminalError('engine-failed', `The terminal "${host.id}", whose machine this one shares, could not start: ${e?.message ?? e}`);
+    });
+    signal.throwIfAborted();
+    const shell = host.openSharedShell((text) => this.machine?.consoleText(text));
+    if (!shell)
+      throw new TerminalError('engine-in-use', `The machine of "${host.id}" has no free shell: one machine serves at most two terminals (its own and one that shares it). Stop one of them, or remove share to give this terminal a machine of its own.`);
+    const onExit = () => {
+      if (this.state === 'idle' || this.state === 'stopped') return;
+      void this.shutdown('stop').then(() => {
+        this.state = 'stopped';
+        this.notes = [];
+      });
+    };
+    host.addEventListener('docker-terminal-exit', onExit);
+    this.unshare = () => host.removeEventListener('docker-terminal-exit', onExit);
+    const { SharedEngine } = await import('../engines/shared.js');
+    const engine = new SharedEngine(shell.engine, shell.channel);
+    this.machine = new Machine(engine, this.machineHooks());
+    return engine;
   }
 
   private rawSettings() {
@@ -277,13 +351,23 @@ export class DockerTerminal extends LitElement {
     this.progress = { stage: 'download', loaded: 0, total: 0 };
     this.state = 'loading';
     try {
-      const manifest = await loadManifest(this.bundleBase, abort.signal);
-      this.manifest = manifest;
-      const settings = resolveSettings(this.rawSettings(), manifest);
-      this.notes = settings.notes;
-      this.pageFiles();
-      await this.updateComplete;
-      const [terminalModule, engine] = await Promise.all([import('../terminal/xterm.js'), this.createEngine(manifest, settings, abort.signal)]);
+      // A terminal that shares a machine joins it at its prompt: no image, no boot of its own.
+      let settings: Pick<Settings, 'image' | 'containerdTimeout'> = { image: null, containerdTimeout: 0 };
+      let engine: Engine;
+      let terminalModule: typeof import('../terminal/xterm.js');
+      if (this.share !== null) {
+        this.pageFiles();
+        [terminalModule, engine] = await Promise.all([import('../terminal/xterm.js'), this.attachToShare(abort.signal)]);
+      } else {
+        const manifest = await loadManifest(this.bundleBase, abort.signal);
+        this.manifest = manifest;
+        const own = resolveSettings(this.rawSettings(), manifest);
+        settings = own;
+        this.notes = own.notes;
+        this.pageFiles();
+        await this.updateComplete;
+        [terminalModule, engine] = await Promise.all([import('../terminal/xterm.js'), this.createEngine(manifest, own, abort.signal)]);
+      }
       abort.signal.throwIfAborted();
       this.openTerminal(terminalModule.createTerminal);
       await this.machine!.boot({ silence: 240, total: settings.containerdTimeout + 900, restore: 90 }, abort.signal);
@@ -333,7 +417,12 @@ export class DockerTerminal extends LitElement {
       onError: (error) => this.fail(error),
       onNotice: (text) => (this.notes = [...this.notes, text]),
     });
-    this.machine = new Machine(engine, {
+    this.machine = new Machine(engine, this.machineHooks());
+    return engine;
+  }
+
+  private machineHooks(): ConstructorParameters<typeof Machine>[1] {
+    return {
       onStage: (stage, detail) => {
         if (this.state === 'loading') this.state = 'booting';
         this.progress = { stage, loaded: stageIndex(stage) + 1, total: BOOT_STAGES.length, detail };
@@ -343,8 +432,7 @@ export class DockerTerminal extends LitElement {
         if (this.state === 'ready') this.terminal?.write(text);
         else this.bootLog = (this.bootLog + stripEscapes(text)).slice(-BOOT_LOG_LIMIT);
       },
-    });
-    return engine;
+    };
   }
 
   private openTerminal(create: typeof import('../terminal/xterm.js').createTerminal): void {
@@ -391,6 +479,8 @@ export class DockerTerminal extends LitElement {
 
   private async shutdown(reason: 'stop' | 'disconnect' | 'error'): Promise<void> {
     this.abort?.abort(new TerminalError('stopped', 'The machine was stopped.'));
+    this.unshare?.();
+    this.unshare = undefined;
     this.abort = undefined;
     const machine = this.machine;
     this.machine = undefined;
@@ -436,12 +526,13 @@ export class DockerTerminal extends LitElement {
   private renderPoster() {
     const m = this.manifest;
     const restoring = !this.memory || Number(this.memory) === m?.memory;
-    const size = m ? formatBytes(startBytes(m, restoring)) : undefined;
+    const size = m && this.share === null ? formatBytes(startBytes(m, restoring)) : undefined;
     return html`<div class="overlay" part="poster">
       <h2>${this.state === 'stopped' ? 'The machine is stopped' : 'Docker in your browser'}</h2>
       <p>
         A Linux machine with a real Docker daemon runs inside this page, on your computer.
         ${size ? html`Starting it downloads ${size}${m?.files.disk ? ', then disk blocks as they are needed' : ''}.` : nothing}
+        ${this.share !== null ? html`This terminal shares the machine of “${this.share}”: starting it starts that one if needed, and downloads nothing more.` : nothing}
       </p>
       <button part="start-button" @click=${() => this.retry()}>${this.state === 'stopped' ? 'Start again' : 'Start'}</button>
     </div>`;

@@ -26,6 +26,14 @@ export interface EngineOptions {
   onError(error: TerminalError): void;
 }
 
+/** Another shell on a running machine, for a terminal that shares it. */
+export interface ShellChannel {
+  send(text: string): void;
+  resize(rows: number, cols: number): void;
+  /** Frees the shell for the next terminal that shares the machine. */
+  close(): void;
+}
+
 /** The small surface every machine engine implements (v86, qemu). */
 export interface Engine {
   /** True when a saved state was restored: the guest is already at a prompt, no boot stages follow. */
@@ -42,6 +50,8 @@ export interface Engine {
   writeFile?(file: PageFile): Promise<void>;
   /** Reads a file from the reader's working directory. */
   readFile?(path: string): Promise<Uint8Array>;
+  /** Opens one of the machine's extra shells (absent: this engine has none; undefined: all in use). */
+  openShell?(onConsole: (text: string) => void): ShellChannel | undefined;
   /** Stops the machine and frees its memory, workers and timers. */
   stop(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { download } from '../boot/download.js';
 import { TerminalError } from '../boot/errors.js';
 import type { BundleFile } from '../boot/manifest.js';
 import type { PageFile } from '../files/page-files.js';
-import type { Engine, EngineOptions } from './engine.js';
+import type { Engine, EngineOptions, ShellChannel } from './engine.js';
 import { readFile, writeFile, type Fs9p } from './v86-files.js';
 
 type V86Instance = import('v86').V86 & {
@@ -124,6 +124,10 @@ export class V86Engine implements Engine {
         fixed_chunk_size: disk.chunkSize,
       },
       uart1: true,
+      // A spare shell on the third port, for a terminal that shares this machine (the state was
+      // saved with these ports; the guest does not detect the fourth).
+      uart2: true,
+      uart3: true,
       // An empty 9p file system: the reader's working directory (the saved state has it mounted).
       filesystem: {},
       autostart: true,
@@ -192,6 +196,44 @@ export class V86Engine implements Engine {
 
   setClock(epochSeconds: number): void {
     this.control(`clock ${Math.floor(epochSeconds)}`);
+  }
+
+  /**
+   * Serial ports with a spare shell for a terminal that shares the machine (see dt-init), and
+   * whether taken. Only the third: Linux does not detect v86's fourth UART ("uart:unknown").
+   */
+  private readonly extraShells = new Map<number, boolean>([[2, false]]);
+
+  openShell(onConsole: (text: string) => void): ShellChannel | undefined {
+    const emulator = this.emulator;
+    const port = [...this.extraShells].find(([, taken]) => !taken)?.[0];
+    if (!emulator || port === undefined) return undefined;
+    this.extraShells.set(port, true);
+    const decoder = new TextDecoder();
+    let pending: number[] = [];
+    const flush = () => {
+      if (!pending.length) return;
+      const text = decoder.decode(new Uint8Array(pending), { stream: true });
+      pending = [];
+      onConsole(text);
+    };
+    const listener = (byte: number) => {
+      if (pending.push(byte) === 1) queueMicrotask(flush);
+    };
+    // (v86's typings know serial0 and serial1 only)
+    const events = emulator as unknown as Record<'add_listener' | 'remove_listener', (name: string, fn: (byte: number) => void) => void>;
+    const event = `serial${port}-output-byte`;
+    events.add_listener(event, listener);
+    return {
+      send: (text) => emulator.serial_send_bytes(port, new TextEncoder().encode(text)),
+      resize: (rows, cols) => this.control(`resize ${rows} ${cols} ttyS${port}`),
+      close: () => {
+        events.remove_listener(event, listener);
+        // Ctrl-C and a fresh line, so the next terminal that takes this shell finds a prompt.
+        if (!this.stopped) emulator.serial_send_bytes(port, new TextEncoder().encode('\x03'));
+        this.extraShells.set(port, false);
+      },
+    };
   }
 
   private get fs(): Fs9p {

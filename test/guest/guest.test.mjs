@@ -119,6 +119,23 @@ describe('restored from the saved state', { concurrency: false }, () => {
     await m.run('rm from-host.txt from-guest.txt');
   });
 
+  test('a spare shell on the third serial port, for a terminal that shares the machine', { timeout: 120_000 }, async () => {
+    await m.prompt(60);
+    for (const port of [2]) {
+      let out = '';
+      const listen = (byte) => (out += String.fromCharCode(byte));
+      m.emulator.add_listener(`serial${port}-output-byte`, listen);
+      m.emulator.serial_send_bytes(port, new TextEncoder().encode('\recho on-$(tty)-in-$(pwd)\r'));
+      for (let i = 0; i < 300 && !out.includes(`on-/dev/ttyS${port}-in-/root/work`); i++) await new Promise((r) => setTimeout(r, 100));
+      m.emulator.remove_listener(`serial${port}-output-byte`, listen);
+      assert.match(out, new RegExp(`on-/dev/ttyS${port}-in-/root/work`));
+    }
+    m.sendControl('resize 20 70 ttyS2');
+    m.sendControl('ping 3');
+    for (let i = 0; i < 100 && !/pong 3/.test(m.control); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await m.run('stty -F /dev/ttyS2 size')).output, '20 70');
+  });
+
   test('docker compose and docker buildx are there, and docker build uses BuildKit', { timeout: 300_000 }, async () => {
     const r = await m.run("docker compose version --short; docker buildx version | cut -d' ' -f1,2; docker build --help | grep -c -- --builder", 300);
     assert.equal(r.exitCode, 0, r.output);

@@ -106,6 +106,8 @@ describe('bad input gets a clear, visible error', () => {
     ['a qemu bundle on a page without cross-origin isolation', html`<docker-terminal load="eager" src=${bundle('qemu')}></docker-terminal>`, 'not-isolated', /Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp.*#cross-origin-isolation/],
     ['a download that fails', html`<docker-terminal load="eager" src=${bundle('missing-state')}></docker-terminal>`, 'download-failed', /no-such-state\.bin\.zst failed \(HTTP 404\).*Retry/],
     ['a child script whose data-path leaves the working directory', html`<docker-terminal load="eager" src=${bundle('good')}><script type="text/plain" data-path="../etc/passwd">x</script></docker-terminal>`, 'invalid-file', /"\.\.\/etc\/passwd" leaves the working directory \(~\/work\)/],
+    ['share naming no terminal', html`<docker-terminal load="eager" share="nowhere"></docker-terminal>`, 'invalid-attribute', /share="nowhere" names no element on this page\. Set share to the id of another <docker-terminal>/],
+    ['share with a memory of its own', html`<docker-terminal load="eager" share="sh-host" memory="256"></docker-terminal>`, 'invalid-attribute', /"memory" cannot be set here: set it on "sh-host", or remove share/],
     ['a child script with data-path but no type', html`<docker-terminal load="eager" src=${bundle('good')}><script data-path="Dockerfile" type="">FROM busybox</script></docker-terminal>`, 'invalid-file', /would run as JavaScript: give it type="text\/plain"/],
   ];
   for (const [name, template, code, message] of cases) {
@@ -268,6 +270,56 @@ describe('files from the page', () => {
     expect(await refused(el.writeFile('big', new Uint8Array(65 * 1024 * 1024)))).to.match(/^invalid-file: "big" is 65 MiB/);
     expect((await el.run('ls ../escape big 2>&1; true')).output).to.contain('No such file');
     await el.stop();
+  });
+});
+
+describe('share: terminals on one machine', () => {
+  it('a terminal that shares another\'s machine gets a shell of its own on it, and no download', async () => {
+    const earlier = (await requests()).length;
+    const wrapper = await fixture(html`<div>
+      <docker-terminal id="main" src=${bundle('good')}></docker-terminal>
+      <docker-terminal id="second" share="main"></docker-terminal>
+      <docker-terminal id="third" share="main"></docker-terminal>
+    </div>`);
+    const [a, b, c] = wrapper.querySelectorAll('docker-terminal');
+    await waitUntil(() => /shares the machine of “main”/.test(text(b)), 'the poster says it shares');
+    await expect(b).to.be.accessible();
+    // Starting the sharing terminal starts the machine it shares.
+    await startAndWaitReady(b);
+    expect(a.state).to.equal('ready');
+    const states = (await requests()).slice(earlier).filter((r) => r.file.startsWith('state'));
+    expect(states.length, 'one saved state downloaded').to.equal(1);
+    // One machine: the same files and Docker; separate shells that do not wait for each other.
+    await a.run('echo from-main > shared.txt');
+    expect((await b.run('cat shared.txt; tty')).output).to.equal('from-main\n/dev/ttyS2');
+    expect((await a.run('tty')).output).to.equal('/dev/ttyS0');
+    const long = a.run('sleep 4; echo main-done');
+    await waitUntil(() => a.busy, 'main is busy');
+    expect((await b.run('echo meanwhile')).output).to.equal('meanwhile');
+    expect(a.busy).to.equal(true);
+    expect((await long).output).to.equal('main-done');
+    expect((await b.run('docker run --rm busybox echo in-second')).output).to.equal('in-second');
+    await b.writeFile('from-second.txt', 'page file\n');
+    expect((await a.run('cat from-second.txt')).output).to.equal('page file');
+    const rows = b.shadowRoot.querySelectorAll('.xterm-rows > div').length;
+    expect((await b.run('stty size')).output).to.match(new RegExp(`^${rows} \\d+$`));
+    // A third finds no free shell and says what to do.
+    part(c, 'start-button').click();
+    const full = await oneEvent(c, 'docker-terminal-error');
+    expect(full.detail.code).to.equal('engine-in-use');
+    expect(full.detail.message).to.match(/at most two terminals.*Stop one of them, or remove share/);
+    // Stopping a sharing terminal frees its shell and leaves the machine running.
+    await b.stop();
+    expect(a.state).to.equal('ready');
+    part(c, 'retry-button').click();
+    await oneEvent(c, 'docker-terminal-ready');
+    expect((await c.run('cat shared.txt; tty')).output).to.equal('from-main\n/dev/ttyS2');
+    // Stopping the machine's own terminal stops the one that shares it.
+    const exit = oneEvent(c, 'docker-terminal-exit');
+    await a.stop();
+    await exit;
+    await waitUntil(() => c.state === 'stopped', 'the sharing terminal stopped');
+    await expect(c).to.be.accessible();
   });
 });
 

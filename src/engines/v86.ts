@@ -53,6 +53,20 @@ export function fixDiskOverlay(disk: ChunkedDisk | undefined): boolean {
 
 const MiB = 1024 * 1024;
 
+/** Serial bytes arrive one at a time: a listener that hands them on as text, in batches. */
+function serialText(onText: (text: string) => void): (byte: number) => void {
+  const decoder = new TextDecoder();
+  let pending: number[] = [];
+  const flush = () => {
+    const text = decoder.decode(new Uint8Array(pending), { stream: true });
+    pending = [];
+    onText(text);
+  };
+  return (byte) => {
+    if (pending.push(byte) === 1) queueMicrotask(flush);
+  };
+}
+
 /**
  * The default engine: v86, an x86-to-wasm JIT that needs no cross-origin isolation. Restores the
  * bundle's saved state when the memory size matches it, otherwise cold-boots the kernel.
@@ -61,8 +75,6 @@ export class V86Engine implements Engine {
   readonly restored: boolean;
   private emulator: V86Instance | undefined;
   private observer: PerformanceObserver | undefined;
-  private readonly decoder = new TextDecoder();
-  private pending: number[] = [];
   private stopped = false;
 
   constructor(private readonly opts: EngineOptions) {
@@ -151,21 +163,13 @@ export class V86Engine implements Engine {
       if (!fixDiskOverlay(emulator.v86?.cpu?.devices?.ide?.primary?.master?.buffer))
         this.opts.onError(new TerminalError('engine-failed', 'This v86 version keeps its disk differently than docker-terminal expects; the disk could be read wrongly. Rebuild docker-terminal against the v86 version in its package.json.'));
     });
-    emulator.add_listener('serial0-output-byte', (byte: number) => {
-      if (this.pending.push(byte) === 1) queueMicrotask(() => this.flush());
-    });
+    emulator.add_listener('serial0-output-byte', serialText((text) => {
+        if (!this.stopped) this.opts.onConsole(text);
+      }));
     await new Promise<void>((resolve, reject) => {
       emulator.add_listener('emulator-started', () => resolve());
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-  }
-
-  /** Serial bytes arrive one at a time; hand them to the terminal in batches. */
-  private flush(): void {
-    if (this.stopped || !this.pending.length) return;
-    const text = this.decoder.decode(new Uint8Array(this.pending), { stream: true });
-    this.pending = [];
-    this.opts.onConsole(text);
   }
 
   /** v86 retries a failed disk chunk forever without telling anyone; notice it and say so. */
@@ -209,17 +213,7 @@ export class V86Engine implements Engine {
     const port = [...this.extraShells].find(([, taken]) => !taken)?.[0];
     if (!emulator || port === undefined) return undefined;
     this.extraShells.set(port, true);
-    const decoder = new TextDecoder();
-    let pending: number[] = [];
-    const flush = () => {
-      if (!pending.length) return;
-      const text = decoder.decode(new Uint8Array(pending), { stream: true });
-      pending = [];
-      onConsole(text);
-    };
-    const listener = (byte: number) => {
-      if (pending.push(byte) === 1) queueMicrotask(flush);
-    };
+    const listener = serialText(onConsole);
     // (v86's typings know serial0 and serial1 only)
     const events = emulator as unknown as Record<'add_listener' | 'remove_listener', (name: string, fn: (byte: number) => void) => void>;
     const event = `serial${port}-output-byte`;

@@ -73,8 +73,8 @@ export class DockerTerminal extends LitElement {
   /**
    * The id of another `<docker-terminal>` whose machine this one shares: a shell of its own on
    * that machine, with the same files, images and containers, and no second emulator (each costs
-   * about 1 GB). Starting this one starts that one if needed. src, engine, cores and memory are the
-   * other terminal's.
+   * about 1 GB). Starting this one starts that one if needed. src, engine, cores, memory and image
+   * are the other terminal's: setting them here as well is an error.
    */
   @property() share: string | null = null;
   /** Tell xterm.js to keep an accessible text mirror of the screen for screen readers. */

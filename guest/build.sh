@@ -45,10 +45,12 @@ trixie() {
     -o Dir::State::Lists="$trixie_dir/lists" -o Dir::Cache="$trixie_dir/cache" -o Dir::State::Status=/dev/null \
     -o APT::Architecture=i386 -o APT::Architectures::=i386 -o APT::Sandbox::User=root
 }
-if [ -z "$(find "$trixie_dir/lists" -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
+# (Refreshed once a day, by a stamp: apt dates the lists by the server's Last-Modified.)
+if [ -z "$(find "$trixie_dir/updated" -mtime -1 2>/dev/null)" ]; then
   mkdir -p "$trixie_dir/lists/partial" "$trixie_dir/cache/archives/partial"
   echo "deb [arch=i386 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" >"$trixie_dir/sources.list"
   trixie apt-get update >&2
+  touch "$trixie_dir/updated"
 fi
 plugin_versions=$(for p in $plugins; do echo "$p=$(trixie apt-cache show --no-all-versions "$p" | awk '/^Version:/{print $2; exit}')"; done)
 case $plugin_versions in *=$'\n'*|*=) say "trixie's lists lack one of: $plugins"; exit 1 ;; esac
@@ -125,7 +127,7 @@ else
   mke2fs -q -t ext4 -O ^has_journal,^metadata_csum -L dtroot -E lazy_itable_init=0 -d "$root" "$work/disk.img" "$disk_size"
 
   say "booting the guest in v86 to provision images and save the state (a few minutes)"
-  node "$here/tools/bake.mjs" "$work" "$memory_mb" >&2
+  node "$here/tools/bake.mjs" "$work" "$memory_mb" "$chunk_size" >&2
 
   say "compressing the state and splitting the disk into ${chunk_size}-byte zstd chunks"
   zstd -q -19 -T0 -f "$work/state.bin" -o "$work/state.bin.zst"

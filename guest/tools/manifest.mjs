@@ -50,6 +50,7 @@ const manifest = {
       chunks: chunks.length,
       compression: 'zstd',
       bytes: chunks.reduce((n, c) => n + fs.statSync(path.join(bundle, 'disk', c)).size, 0),
+      prefetch: JSON.parse(fs.readFileSync(path.join(work, 'prefetch.json'), 'utf8')),
     },
   },
 };

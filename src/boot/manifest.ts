@@ -14,6 +14,11 @@ export interface DiskFile extends BundleFile {
   compression?: 'zstd';
   /** Bytes of all chunk files together (what a reader would download at most). */
   bytes?: number;
+  /**
+   * Chunk indexes in the order the guest first reads them: during a cold boot, and during the
+   * reader's first commands after a restore. The v86 engine fetches them ahead of the guest.
+   */
+  prefetch?: { boot?: number[]; firstCommands?: number[] };
 }
 
 /** `manifest.json` of a machine bundle (format 1). Written by guest/tools/manifest.mjs. */
@@ -81,6 +86,13 @@ export function validateManifest(data: unknown, where = 'manifest.json'): Manife
     for (const need of ['bios', 'vgaBios', 'disk'] as const) if (!files[need]) throw bad(`files.${need} is missing`);
     if (!files.state && !(files.kernel && files.initrd)) throw bad('it has neither a saved state nor a kernel and initrd');
     if (!(files.disk!.chunkSize > 0)) throw bad('files.disk.chunkSize must be a positive number');
+    const prefetch = files.disk!.prefetch as Record<string, unknown> | undefined;
+    if (prefetch !== undefined) {
+      const chunks = files.disk!.chunks;
+      const isList = (l: unknown) => l === undefined || (Array.isArray(l) && l.every((c) => Number.isInteger(c) && c >= 0 && c < chunks));
+      if (!prefetch || typeof prefetch !== 'object' || !isList(prefetch.boot) || !isList(prefetch.firstCommands))
+        throw bad(`files.disk.prefetch must hold "boot" and "firstCommands" lists of chunk indexes below ${chunks}`);
+    }
   }
   return data as Manifest;
 }

@@ -40,6 +40,8 @@ export interface Engine {
   readonly restored: boolean;
   /** Downloads what start-up needs and starts the machine; resolves once it runs. */
   start(): Promise<void>;
+  /** Docker is ready and the prompt is up: a time to fetch what the reader's first commands read. */
+  ready?(): void;
   /** Types text into the guest's console. */
   send(text: string): void;
   /** Tells the guest the terminal's size. */

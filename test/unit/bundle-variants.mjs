@@ -18,6 +18,7 @@ const manifestOf = {
   'missing-disk': (m) => ({ ...m, files: { ...m.files, disk: { ...m.files.disk, path: 'no-such-disk/disk.img.zst' } } }),
   qemu: (m) => ({ ...m, engine: 'qemu' }),
   'wrong-format': (m) => ({ ...m, format: 7 }),
+  'bad-prefetch': (m) => ({ ...m, files: { ...m.files, disk: { ...m.files.disk, prefetch: { boot: [], firstCommands: [m.files.disk.chunks] } } } }),
   malformed: () => '{ "format": 1, "engine": ',
   missing: () => null,
 };

@@ -103,6 +103,7 @@ describe('bad input gets a clear, visible error', () => {
     ['a src without a bundle', html`<docker-terminal load="eager" src=${bundle('missing')}></docker-terminal>`, 'manifest-missing', /No machine bundle at .*HTTP 404.*npm run build:guest/],
     ['a malformed manifest', html`<docker-terminal load="eager" src=${bundle('malformed')}></docker-terminal>`, 'manifest-invalid', /is not valid JSON/],
     ['a manifest of another format', html`<docker-terminal load="eager" src=${bundle('wrong-format')}></docker-terminal>`, 'manifest-invalid', /"format" is 7, this element reads format 1/],
+    ['a manifest whose prefetch list names a chunk past the disk', html`<docker-terminal load="eager" src=${bundle('bad-prefetch')}></docker-terminal>`, 'manifest-invalid', /files\.disk\.prefetch must hold "boot" and "firstCommands" lists of chunk indexes below \d+/],
     ['a qemu bundle on a page without cross-origin isolation', html`<docker-terminal load="eager" src=${bundle('qemu')}></docker-terminal>`, 'not-isolated', /Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp.*#cross-origin-isolation/],
     ['a download that fails', html`<docker-terminal load="eager" src=${bundle('missing-state')}></docker-terminal>`, 'download-failed', /no-such-state\.bin\.zst failed \(HTTP 404\).*Retry/],
     ['a child script whose data-path leaves the working directory', html`<docker-terminal load="eager" src=${bundle('good')}><script type="text/plain" data-path="../etc/passwd">x</script></docker-terminal>`, 'invalid-file', /"\.\.\/etc\/passwd" leaves the working directory \(~\/work\)/],
@@ -206,6 +207,26 @@ describe('start, progress, ready, run, stop', () => {
     expect(part(el, 'terminal').children.length).to.equal(0);
     expect(part(el, 'start-button').textContent.trim()).to.equal('Start again');
     await expect(el).to.be.accessible();
+  });
+
+  it('after ready, fetches the disk chunks the first commands read, in the background and once each', async () => {
+    const manifest = await (await fetch(`${bundle('good')}manifest.json`)).json();
+    const list = manifest.files.disk.prefetch.firstCommands;
+    expect(list.length, 'the bundle lists the chunks of the first commands').to.be.above(50);
+    const chunkOf = (file) => Number(/^disk\/disk-(\d+)-/.exec(file)?.[1]) / manifest.files.disk.chunkSize;
+    const since = (await requests()).length;
+    const diskRequests = async () => (await requests()).slice(since).filter((r) => r.variant === 'good' && r.file.startsWith('disk/')).map((r) => chunkOf(r.file));
+    const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
+    await startAndWaitReady(el);
+    const atReady = await diskRequests();
+    expect(atReady.filter((c) => list.includes(c)).length, 'few of them before ready').to.be.below(list.length / 4);
+    // Nothing typed: the element fetches them by itself.
+    await waitUntil(async () => new Set(await diskRequests()).size >= new Set([...atReady, ...list]).size, 'every listed chunk fetched', { timeout: 120_000, interval: 500 });
+    const r = await el.run('docker run --rm busybox echo hi');
+    expect(r).to.deep.equal({ exitCode: 0, output: 'hi' });
+    const all = await diskRequests();
+    expect(all.length, `no chunk fetched twice: ${all.join(',')}`).to.equal(new Set(all).size);
+    await el.stop();
   });
 
   it('shows the boot stages and the boot log on a cold boot (memory differs from the state)', async () => {

@@ -200,8 +200,10 @@ export class V86Engine implements Engine {
   /**
    * Fetches, in the background, the disk chunks the reader's first commands read (about 24 MB for
    * `docker run`, `docker ps`, `docker images`): after ready, so the bytes before the prompt stay few.
+   * Not for a reader who asked the browser to save data: they fetch chunks as they need them.
    */
   ready(): void {
+    if ((globalThis.navigator as { connection?: { saveData?: boolean } } | undefined)?.connection?.saveData) return;
     void this.prefetcher?.fetch(this.opts.manifest.files.disk?.prefetch?.firstCommands ?? []);
   }
 

@@ -63,6 +63,7 @@ export class Machine {
     aborted.catch(() => undefined);
     try {
       await Promise.race([this.bootSteps(limits), aborted]);
+      this.engine.ready?.();
     } finally {
       this.clearTimers();
     }
@@ -77,7 +78,6 @@ export class Machine {
         throw new TerminalError('boot-timeout', `The restored machine did not show a prompt within ${limits.restore} s. Press Retry; if it happens again, rebuild the bundle.`);
       });
       this.hooks.onStage('ready', 'restored from saved state');
-      this.engine.ready?.();
       return;
     }
     const prompt = this.prompts.nextPrompt();
@@ -88,7 +88,6 @@ export class Machine {
     });
     await this.within(ready, limits.total, `The guest did not get Docker ready within ${limits.total} s. Open the boot log to see how far it got, then press Retry.`);
     await this.within(prompt, limits.restore, 'Docker is ready but the shell did not show a prompt.');
-    this.engine.ready?.();
   }
 
   /** Types into the guest's console (the reader's keys, send()). */

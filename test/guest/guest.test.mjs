@@ -16,7 +16,7 @@ describe('cold boot', { concurrency: false }, () => {
 
   test('reaches every stage in order, then ready and a prompt', { timeout: 900_000 }, async () => {
     const ready = await m.ready(900);
-    assert.match(ready.detail, /^docker=20\.10\.\d+\S* /);
+    assert.match(ready.detail, /^docker=26\.\d+\.\d+\S* /);
     const stages = m.seen.filter((x) => x.kind === 'stage').map((x) => x.stage);
     assert.deepEqual(stages, ['kernel', 'containerd', 'dockerd', 'ready']);
     assert.equal(m.seen.filter((x) => x.kind === 'failed').length, 0);

@@ -88,9 +88,11 @@ else
 
   root=$work/root
   cp -a "$rootfs" "$root" && rm -f "$root/.complete"
-  # (their maintainer scripts only add a docker group and service files: unpacking is installing)
+  # (their maintainer scripts add the docker group and service files: unpacking plus the group is
+  # installing)
   mkdir -p "$work/trixie"
   (cd "$work/trixie" && trixie apt-get download $trixie_pkgs >&2 && for f in *.deb; do dpkg -x "$f" "$root"; done)
+  groupadd -R "$root" -r docker
   for f in usr/sbin/dockerd usr/bin/docker usr/bin/containerd usr/bin/containerd-shim-runc-v2 \
     usr/libexec/docker/cli-plugins/docker-compose usr/libexec/docker/cli-plugins/docker-buildx; do
     [ -x "$root/$f" ] || { say "trixie's Docker packages did not unpack /$f"; exit 1; }

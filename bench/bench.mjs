@@ -1,5 +1,6 @@
-// npm run bench [-- --quick]: what a blog reader feels, measured in headless Chromium on the built
-// dist/ served from localhost, beside the figures recorded for QEMU-wasm (container2wasm) and CheerpX.
+// npm run bench [-- --quick | --cold-only]: what a blog reader feels, measured in headless Chromium
+// on the built dist/ served from localhost, beside the figures recorded for QEMU-wasm
+// (container2wasm) and CheerpX.
 // Prints a table and writes bench/results.json. Never fails on a slow figure, only when something
 // it measures does not work.
 import fs from 'node:fs';
@@ -11,7 +12,9 @@ import { buildElement, buildGuest, ensureDebianPackages, repo } from '../scripts
 import { launch } from '../test/e2e/browser.mjs';
 
 const quick = process.argv.includes('--quick');
-const runs = { start: quick ? 1 : 3, first: quick ? 1 : 3, cold: quick ? 0 : 2, short: quick ? 2 : 3 };
+// Only the cold boot, three times: to weigh a change to the guest's start-up in minutes.
+const coldOnly = process.argv.includes('--cold-only');
+const runs = { start: quick ? 1 : 3, first: quick ? 1 : 3, cold: quick ? 0 : coldOnly ? 3 : 2, short: quick ? 2 : 3 };
 // Reference figures recorded for QEMU-wasm in a browser, and CheerpX (see the seed's DESIGN notes).
 const REF = {
   containerdReady: { qemu: 330, unit: 's' },
@@ -114,86 +117,11 @@ async function main() {
   buildElement();
   buildGuest();
   const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'dist/guest/manifest.json'), 'utf8'));
-  console.log(`bench ${quick ? '(quick) ' : ''}on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0].model}`);
+  console.log(`bench ${quick ? '(quick) ' : coldOnly ? '(cold boot only) ' : ''}on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0].model}`);
   const started = Date.now();
 
   await withSite(async ({ server, browser }) => {
-    console.log('start from the saved state (fresh browser context each run):');
-    const starts = [];
-    const afterReading = [];
-    let machine;
-    for (let i = 0; i < runs.start; i++) {
-      if (machine) {
-        // A reader who reads for a while before typing: the prefetch has had 20 s.
-        await new Promise((r) => setTimeout(r, 20_000));
-        afterReading.push((await timed(machine.page, 'docker run --rm busybox echo hi')).seconds);
-        await machine.close();
-      }
-      machine = await startMachine(browser, server.url);
-      starts.push(machine);
-    }
-    record('time to ready, saved state', starts.map((s) => s.seconds), 's', REF.containerdReady);
-    record('downloaded before ready, saved state', starts.map((s) => s.bytes / 1e6), 'MB');
-
-    console.log('docker, after ready:');
-    // At once after ready, as a reader who pastes the command: the background prefetch of the
-    // chunks it reads is only starting. A first run is one sample per machine: more machines.
-    const firsts = [];
-    const firstBytes = [];
-    for (let i = 0; i < runs.first; i++) {
-      if (i > 0) {
-        await machine.close();
-        machine = await startMachine(browser, server.url);
-      }
-      const first = await timed(machine.page, 'docker run --rm busybox echo hi');
-      if (first.output !== 'hi') throw new Error(`docker run printed ${JSON.stringify(first.output)}`);
-      firsts.push(first.seconds);
-      firstBytes.push(machine.bytesNow() / 1e6);
-    }
-    record('docker run --rm busybox echo hi, first after ready', firsts, 's');
-    record('downloaded by the end of that first run', firstBytes, 'MB');
-    const { page } = machine;
-    const next = [];
-    for (let i = 0; i < runs.short; i++) next.push((await timed(page, 'docker run --rm busybox echo hi')).seconds);
-    if (afterReading.length) record('docker run --rm busybox echo hi, first, 20 s after ready', afterReading, 's');
-    record('docker run --rm busybox echo hi, next', next, 's');
-    const detached = [];
-    for (let i = 0; i < (quick ? 1 : runs.short); i++) {
-      const d = await timed(page, `docker run -d --name d${i} busybox sleep 600`);
-      const e = await timed(page, `docker exec d${i} echo exec-ok`);
-      await timed(page, `docker rm -f d${i}`);
-      detached.push(d.seconds + e.seconds);
-    }
-    record('docker run -d + docker exec', detached, 's');
-    if (!quick) {
-      await timed(page, "mkdir -p /tmp/b && printf 'FROM busybox\\nRUN echo built > /built\\nCMD cat /built\\n' > /tmp/b/Dockerfile");
-      const builds = [];
-      for (let i = 0; i < runs.short; i++) builds.push((await timed(page, `docker build --no-cache -q -t bench${i} /tmp/b`)).seconds);
-      record('docker build (FROM busybox, RUN, CMD)', builds, 's');
-    }
-
-    console.log('micro-benchmarks in the guest shell:');
-    // 1,000 cats in s seconds is s ms per cat, so the per-cat figures need no conversion.
-    const micro = async (label, cmd, ref, measure) => {
-      const xs = [];
-      for (let i = 0; i < runs.short; i++) xs.push(measure(await timed(page, cmd)));
-      record(label, xs, label.includes('per cat') ? 'ms' : 's', ref);
-    };
-    const baseline = median([await timed(page, 'true'), await timed(page, 'true'), await timed(page, 'true')].map((r) => r.seconds));
-    const wall = (r) => r.seconds - baseline;
-    await micro('shell: 10,000-iteration loop', LOOP, REF.loop10k, wall);
-    await micro('shell: 1,000 × cat, per cat', CATS, REF.catMs, wall);
-    await micro('shell: dd 10 MB to tmpfs', DD, REF.dd10mb, wall);
-    if (!quick) {
-      console.log('micro-benchmarks inside a container (timed inside it):');
-      for (const [name, script] of Object.entries(SCRIPTS)) await timed(page, `printf '%s\\n' '${script}' > /tmp/bench-${name}.sh`);
-      const inside = (r) => realSeconds(r.output);
-      await micro('container: 10,000-iteration loop', inContainer('loop'), REF.loop10k, inside);
-      await micro('container: 1,000 × cat, per cat', inContainer('cats'), REF.catMs, inside);
-      await micro('container: dd 10 MB to /tmp (overlay2)', inContainer('dd'), REF.dd10mb, inside);
-    }
-    await machine.close();
-
+    if (!coldOnly) await savedState({ server, browser });
     if (runs.cold) {
       console.log(`cold boot (memory=384 differs from the state's ${manifest.memory} MiB):`);
       const colds = [];
@@ -210,9 +138,88 @@ async function main() {
   console.log('sizes:');
   sizes();
 
-  const out = { date: new Date().toISOString(), quick, machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0].model }, seconds: (Date.now() - started) / 1000, results };
+  const out = { date: new Date().toISOString(), quick, coldOnly, machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0].model }, seconds: (Date.now() - started) / 1000, results };
   fs.writeFileSync(path.join(repo, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
   console.log(`\n${table(results)}\n\nwritten to bench/results.json (${out.seconds.toFixed(0)} s)`);
+}
+
+/** From the saved state: start-up, the first and next `docker run`, build, micro-benchmarks. */
+async function savedState({ server, browser }) {
+  console.log('start from the saved state (fresh browser context each run):');
+  const starts = [];
+  const afterReading = [];
+  let machine;
+  for (let i = 0; i < runs.start; i++) {
+    if (machine) {
+      // A reader who reads for a while before typing: the prefetch has had 20 s.
+      await new Promise((r) => setTimeout(r, 20_000));
+      afterReading.push((await timed(machine.page, 'docker run --rm busybox echo hi')).seconds);
+      await machine.close();
+    }
+    machine = await startMachine(browser, server.url);
+    starts.push(machine);
+  }
+  record('time to ready, saved state', starts.map((s) => s.seconds), 's', REF.containerdReady);
+  record('downloaded before ready, saved state', starts.map((s) => s.bytes / 1e6), 'MB');
+
+  console.log('docker, after ready:');
+  // At once after ready, as a reader who pastes the command: the background prefetch of the
+  // chunks it reads is only starting. A first run is one sample per machine: more machines.
+  const firsts = [];
+  const firstBytes = [];
+  for (let i = 0; i < runs.first; i++) {
+    if (i > 0) {
+      await machine.close();
+      machine = await startMachine(browser, server.url);
+    }
+    const first = await timed(machine.page, 'docker run --rm busybox echo hi');
+    if (first.output !== 'hi') throw new Error(`docker run printed ${JSON.stringify(first.output)}`);
+    firsts.push(first.seconds);
+    firstBytes.push(machine.bytesNow() / 1e6);
+  }
+  record('docker run --rm busybox echo hi, first after ready', firsts, 's');
+  record('downloaded by the end of that first run', firstBytes, 'MB');
+  const { page } = machine;
+  const next = [];
+  for (let i = 0; i < runs.short; i++) next.push((await timed(page, 'docker run --rm busybox echo hi')).seconds);
+  if (afterReading.length) record('docker run --rm busybox echo hi, first, 20 s after ready', afterReading, 's');
+  record('docker run --rm busybox echo hi, next', next, 's');
+  const detached = [];
+  for (let i = 0; i < (quick ? 1 : runs.short); i++) {
+    const d = await timed(page, `docker run -d --name d${i} busybox sleep 600`);
+    const e = await timed(page, `docker exec d${i} echo exec-ok`);
+    await timed(page, `docker rm -f d${i}`);
+    detached.push(d.seconds + e.seconds);
+  }
+  record('docker run -d + docker exec', detached, 's');
+  if (!quick) {
+    await timed(page, "mkdir -p /tmp/b && printf 'FROM busybox\\nRUN echo built > /built\\nCMD cat /built\\n' > /tmp/b/Dockerfile");
+    const builds = [];
+    for (let i = 0; i < runs.short; i++) builds.push((await timed(page, `docker build --no-cache -q -t bench${i} /tmp/b`)).seconds);
+    record('docker build (FROM busybox, RUN, CMD)', builds, 's');
+  }
+
+  console.log('micro-benchmarks in the guest shell:');
+  // 1,000 cats in s seconds is s ms per cat, so the per-cat figures need no conversion.
+  const micro = async (label, cmd, ref, measure) => {
+    const xs = [];
+    for (let i = 0; i < runs.short; i++) xs.push(measure(await timed(page, cmd)));
+    record(label, xs, label.includes('per cat') ? 'ms' : 's', ref);
+  };
+  const baseline = median([await timed(page, 'true'), await timed(page, 'true'), await timed(page, 'true')].map((r) => r.seconds));
+  const wall = (r) => r.seconds - baseline;
+  await micro('shell: 10,000-iteration loop', LOOP, REF.loop10k, wall);
+  await micro('shell: 1,000 × cat, per cat', CATS, REF.catMs, wall);
+  await micro('shell: dd 10 MB to tmpfs', DD, REF.dd10mb, wall);
+  if (!quick) {
+    console.log('micro-benchmarks inside a container (timed inside it):');
+    for (const [name, script] of Object.entries(SCRIPTS)) await timed(page, `printf '%s\\n' '${script}' > /tmp/bench-${name}.sh`);
+    const inside = (r) => realSeconds(r.output);
+    await micro('container: 10,000-iteration loop', inContainer('loop'), REF.loop10k, inside);
+    await micro('container: 1,000 × cat, per cat', inContainer('cats'), REF.catMs, inside);
+    await micro('container: dd 10 MB to /tmp (overlay2)', inContainer('dd'), REF.dd10mb, inside);
+  }
+  await machine.close();
 }
 
 function table(rows) {

@@ -36,6 +36,28 @@ describe('cold boot', { concurrency: false }, () => {
     assert.match(r.output, /--containerd=\/run\/containerd\/containerd\.sock/);
   });
 
+  test('init mounts what Docker needs from /etc/fstab and names the host', { timeout: 120_000 }, async () => {
+    const r = await m.run('findmnt -rno TARGET,FSTYPE,OPTIONS | sort; hostname');
+    assert.equal(r.exitCode, 0, r.output);
+    for (const [target, type] of [['/proc', 'proc'], ['/sys', 'sysfs'], ['/dev/pts', 'devpts'], ['/run', 'tmpfs'], ['/tmp', 'tmpfs'], ['/dev/shm', 'tmpfs'], ['/sys/fs/cgroup', 'cgroup2']])
+      assert.match(r.output, new RegExp(`^${target} ${type} `, 'm'), `${target} is not a ${type} mount:\n${r.output}`);
+    assert.match(r.output, /^\/sys\/fs\/cgroup cgroup2 \S*nsdelegate/m);
+    assert.match(r.output, /^docker$/m);
+  });
+
+  test('the daemons run with GOGC=400 and a quarter of the memory as GOMEMLIMIT', { timeout: 120_000 }, async () => {
+    const r = await m.run("for p in containerd dockerd; do echo $p $(tr '\\0' '\\n' </proc/$(pidof $p)/environ | grep '^GO' | sort); done; grep MemTotal /proc/meminfo");
+    assert.equal(r.exitCode, 0, r.output);
+    const kb = Number(/MemTotal:\s+(\d+)/.exec(r.output)[1]);
+    for (const p of ['containerd', 'dockerd']) assert.match(r.output, new RegExp(`^${p} GOGC=400 GOMEMLIMIT=${Math.floor(kb / 4)}KiB$`, 'm'));
+  });
+
+  test('the kernel modules carry no signature to check at every load', { timeout: 120_000 }, async () => {
+    const r = await m.run("lsmod | grep -cE '^(ext4|overlay|bridge|9p) '; for k in ext4 overlay bridge 9p; do tail -c 28 $(modinfo -n $k); echo; done | grep -c 'Module signature appended'");
+    assert.equal(r.output.split('\n')[0], '4', r.output);
+    assert.equal(r.output.split('\n')[1], '0', r.output);
+  });
+
   test('run() reports a failing command with its exit code', { timeout: 60_000 }, async () => {
     const r = await m.run('echo to-stderr >&2; sh -c "exit 7"');
     assert.equal(r.exitCode, 7);

@@ -17,7 +17,7 @@ say() { echo "build-guest: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || { say "run as root (debootstrap and mke2fs -d need it)"; exit 1; }
 need=""
-for t in debootstrap:debootstrap zstd:zstd lz4:lz4 mke2fs:e2fsprogs cpio:cpio depmod:kmod; do
+for t in debootstrap:debootstrap zstd:zstd lz4:lz4 xz:xz-utils gzip:gzip mke2fs:e2fsprogs cpio:cpio depmod:kmod; do
   command -v "${t%%:*}" >/dev/null || need="$need ${t#*:}"
 done
 if ! dpkg --print-foreign-architectures | grep -qx i386; then dpkg --add-architecture i386; fresh=1; fi
@@ -98,7 +98,8 @@ else
     [ -x "$root/$f" ] || { say "trixie's Docker packages did not unpack /$f"; exit 1; }
   done
   kver=$(ls "$root/lib/modules" | head -1)
-  cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
+  # (the kernel without its xz decompressor, which took 3 s of a cold boot: see tools/flat-kernel.mjs)
+  node "$here/tools/flat-kernel.mjs" "$root/boot/vmlinuz-$kver" "$work/vmlinuz" >&2
   # Debian signs its modules, and the kernel checks the signature (SHA-256 over the whole module,
   # then RSA) at every load, though it does not require one: without them the 25 modules of a boot
   # load about 1.2 s sooner under Node. The kernel then notes "module verification failed" once,
@@ -161,7 +162,9 @@ else
 
   bundle_tmp=$bundle.tmp
   rm -rf "$bundle_tmp" && mkdir -p "$bundle_tmp"
-  cp "$work"/{seabios.bin,vgabios.bin,vmlinuz,initrd.img,state.bin.zst} "$bundle_tmp/"
+  cp "$work"/{seabios.bin,vgabios.bin,initrd.img,state.bin.zst} "$bundle_tmp/"
+  # (the flat kernel is 15 MB: gzip, 7 MB, which the browser unpacks natively)
+  gzip -9 -n -c "$work/vmlinuz" >"$bundle_tmp/vmlinuz.gz"
   mv "$work/disk" "$bundle_tmp/disk"
   node "$here/tools/manifest.mjs" "$bundle_tmp" "$work" "$memory_mb" "$chunk_size" \
     "$(printf '%s\n' "$pkg_versions" "$trixie_versions" | tr '\n' ' ')" >"$bundle_tmp/manifest.json"

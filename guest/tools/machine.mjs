@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 const V86_WASM = path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
 
 /**
- * Starts a machine. `dir` is a folder laid out like the bundle (seabios.bin, vgabios.bin, vmlinuz,
+ * Starts a machine. `dir` is a folder laid out like the bundle (seabios.bin, vgabios.bin, vmlinuz unpacked,
  * initrd.img) plus `disk.img`. Options: memoryMB, cmdline (cold boot), state (ArrayBuffer: restore),
  * diskBuffer (ArrayBuffer: the whole disk in memory, written in place), logFile.
  */

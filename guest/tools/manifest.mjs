@@ -39,7 +39,7 @@ const manifest = {
   files: {
     bios: file('seabios.bin'),
     vgaBios: file('vgabios.bin'),
-    kernel: file('vmlinuz'),
+    kernel: file('vmlinuz.gz', { compression: 'gzip', rawSize: fs.statSync(path.join(work, 'vmlinuz')).size }),
     initrd: file('initrd.img'),
     state: file('state.bin.zst', { rawSize: fs.statSync(path.join(work, 'state.bin')).size }),
     disk: {

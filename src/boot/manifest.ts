@@ -3,8 +3,13 @@ import { TerminalError } from './errors.js';
 /** One file of a machine bundle, relative to the bundle's folder. */
 export interface BundleFile {
   path: string;
+  /** Bytes of the file as served. */
   size: number;
   sha256?: string;
+  /** gzip: the element unpacks the file after downloading it (the kernel). The disk has its own. */
+  compression?: 'gzip' | 'zstd';
+  /** Bytes once unpacked. */
+  rawSize?: number;
 }
 
 export interface DiskFile extends BundleFile {
@@ -40,7 +45,7 @@ export interface Manifest {
     vgaBios?: BundleFile;
     kernel?: BundleFile;
     initrd?: BundleFile;
-    state?: BundleFile & { rawSize?: number };
+    state?: BundleFile;
     disk?: DiskFile;
     [name: string]: BundleFile | undefined;
   };
@@ -80,6 +85,8 @@ export function validateManifest(data: unknown, where = 'manifest.json'): Manife
     const file = f as Partial<BundleFile> | null;
     if (!file || typeof file.path !== 'string' || typeof file.size !== 'number')
       throw bad(`files.${name} needs a "path" and a "size"`);
+    if (name !== 'disk' && file.compression !== undefined && file.compression !== 'gzip')
+      throw bad(`files.${name}.compression must be "gzip" if given, not ${JSON.stringify(file.compression)}`);
   }
   const files = m.files as Manifest['files'];
   if (m.engine === 'v86') {

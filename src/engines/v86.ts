@@ -1,5 +1,6 @@
 import { download } from '../boot/download.js';
 import { TerminalError } from '../boot/errors.js';
+import { gunzip } from '../boot/gunzip.js';
 import type { BundleFile } from '../boot/manifest.js';
 import type { PageFile } from '../files/page-files.js';
 import type { Engine, EngineOptions, ShellChannel } from './engine.js';
@@ -115,6 +116,7 @@ export class V86Engine implements Engine {
       ),
     ]);
     const files = Object.fromEntries(Object.keys(wanted).map((k, i) => [k, buffers[i]]));
+    if (files.kernel && f.kernel!.compression === 'gzip') files.kernel = await gunzip(files.kernel, new URL(f.kernel!.path, bundle));
     signal.throwIfAborted();
 
     const disk = f.disk!;

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +26,9 @@ export function nodeMachineDir() {
   fs.mkdirSync(dir, { recursive: true });
   for (const name of ['bios', 'vgaBios', 'kernel', 'initrd']) {
     const target = path.join(dir, { bios: 'seabios.bin', vgaBios: 'vgabios.bin', kernel: 'vmlinuz', initrd: 'initrd.img' }[name]);
-    fs.copyFileSync(path.join(bundleDir, manifest.files[name].path), target);
+    const source = path.join(bundleDir, manifest.files[name].path);
+    if (manifest.files[name].compression === 'gzip') fs.writeFileSync(target, zlib.gunzipSync(fs.readFileSync(source)));
+    else fs.copyFileSync(source, target);
   }
   fs.writeFileSync(path.join(dir, 'cmdline.txt'), manifest.cmdline);
   const image = path.join(dir, 'disk.img');

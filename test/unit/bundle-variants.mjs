@@ -18,6 +18,9 @@ const manifestOf = {
   'missing-disk': (m) => ({ ...m, files: { ...m.files, disk: { ...m.files.disk, path: 'no-such-disk/disk.img.zst' } } }),
   qemu: (m) => ({ ...m, engine: 'qemu' }),
   'wrong-format': (m) => ({ ...m, format: 7 }),
+  // The kernel's entry names a file that is not gzip (the BIOS).
+  'bad-kernel': (m) => ({ ...m, files: { ...m.files, kernel: { ...m.files.kernel, path: 'seabios.bin', size: m.files.bios.size } } }),
+  'bad-compression': (m) => ({ ...m, files: { ...m.files, kernel: { ...m.files.kernel, compression: 'brotli' } } }),
   'bad-prefetch': (m) => ({ ...m, files: { ...m.files, disk: { ...m.files.disk, prefetch: { boot: [], firstCommands: [m.files.disk.chunks] } } } }),
   malformed: () => '{ "format": 1, "engine": ',
   missing: () => null,

@@ -5,6 +5,11 @@ import { TerminalError } from './errors.js';
  * DecompressionStream, so no decoder is downloaded.
  */
 export async function gunzip(data: ArrayBuffer, url: URL | string): Promise<ArrayBuffer> {
+  if (typeof DecompressionStream === 'undefined')
+    throw new TerminalError(
+      'engine-unavailable',
+      `This browser cannot unpack ${url} (it has no DecompressionStream), which a cold boot needs. Use a current browser, or leave the memory attribute unset to start from the saved state.`,
+    );
   try {
     return await new Response(new Blob([data]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
   } catch (e) {

@@ -151,7 +151,7 @@ async function savedState({ server, browser }) {
   let machine;
   for (let i = 0; i < runs.start; i++) {
     if (machine) {
-      // A reader who reads for a while before typing: the prefetch has had 20 s.
+      // A reader who reads for a while before typing: the prefetch and the warm-up have had 20 s.
       await new Promise((r) => setTimeout(r, 20_000));
       afterReading.push((await timed(machine.page, 'docker run --rm busybox echo hi')).seconds);
       await machine.close();

@@ -204,11 +204,14 @@ export class V86Engine implements Engine {
   /**
    * Fetches, in the background, the disk chunks the reader's first commands read (about 24 MB for
    * `docker run`, `docker ps`, `docker images`): after ready, so the bytes before the prompt stay few.
-   * Not for a reader who asked the browser to save data: they fetch chunks as they need them.
+   * Then has the guest warm v86's compiler up for a first `docker run` (dt-warm in the guest's
+   * /usr/local/sbin: at idle priority, and nothing Docker lists). Neither for a reader who asked
+   * the browser to save data: the warm-up reads most of those chunks too.
    */
   ready(): void {
     if ((globalThis.navigator as { connection?: { saveData?: boolean } } | undefined)?.connection?.saveData) return;
     void this.prefetcher?.fetch(this.opts.manifest.files.disk?.prefetch?.firstCommands ?? []);
+    this.control('warm');
   }
 
   send(text: string): void {

@@ -111,6 +111,27 @@ describe('restored from the saved state', { concurrency: false }, () => {
     assert.equal(r.output, '33 101');
   });
 
+  test('warm: the guest warms a first docker run at idle priority, once, leaving nothing Docker lists', { timeout: 600_000 }, async () => {
+    m.sendControl('warm');
+    // (procps shows SCHED_IDLE as the scheduling class IDL)
+    let r;
+    for (let i = 0; i < 50; i++) {
+      r = await m.run("ps -eo cls=,args= | grep '[d]t-warm'");
+      if (r.exitCode === 0) break;
+    }
+    assert.match(r.output, /^\s*IDL .*dt-warm/, `dt-warm not seen running at idle priority: ${r.output}`);
+    const log = () => m.run('cat /var/log/dt-warm.log 2>&1');
+    for (let i = 0; i < 500 && !/^done/m.test((r = await log()).output); i++) await new Promise((res) => setTimeout(res, 1000));
+    assert.equal(r.output, 'done crun=0 docker=0');
+    // A second request does nothing: the log is not started again.
+    m.sendControl('warm');
+    m.sendControl('ping 4');
+    for (let i = 0; i < 100 && !/pong 4/.test(m.control); i++) await new Promise((res) => setTimeout(res, 100));
+    r = await m.run("sleep 1; cat /var/log/dt-warm.log; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'");
+    // (no container in Docker, none left in crun, no cgroup, no process)
+    assert.equal(r.output, 'done crun=0 docker=0\n0\n1\n0\n0');
+  });
+
   test('docker run --rm busybox echo ok', { timeout: 600_000 }, async () => {
     const r = await m.run('docker run --rm busybox echo ok', 600);
     assert.equal(r.exitCode, 0, r.output);

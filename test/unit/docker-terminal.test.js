@@ -245,6 +245,43 @@ describe('start, progress, ready, run, stop', () => {
     await el.stop();
   });
 
+  it('after ready, the guest warms up for a first docker run, leaving nothing Docker lists', async () => {
+    const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
+    await startAndWaitReady(el);
+    // Nothing typed: the element asks the guest (guest/rootfs/usr/local/sbin/dt-warm).
+    let log;
+    for (let i = 0; i < 180; i++) {
+      log = await el.run('cat /var/log/dt-warm.log 2>/dev/null');
+      if (/^done/.test(log.output)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(log.output).to.equal('done crun=0 docker=0');
+    const r = await el.run('docker ps -aq | wc -l');
+    expect(r.output).to.equal('0');
+    await el.stop();
+  });
+
+  it('with the browser set to save data, neither fetches ahead nor warms up after ready', async () => {
+    const manifest = await (await fetch(`${bundle('good')}manifest.json`)).json();
+    const list = manifest.files.disk.prefetch.firstCommands;
+    // A small fake: the reader's "save data" setting, which headless Chromium has no switch for.
+    Object.defineProperty(navigator, 'connection', { value: { saveData: true }, configurable: true });
+    try {
+      performance.clearResourceTimings();
+      performance.setResourceTimingBufferSize(100_000);
+      const diskRequests = () => resources().filter((u) => u.includes('/__bundle/good/disk/')).length;
+      const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
+      await startAndWaitReady(el);
+      const atReady = diskRequests();
+      const r = await el.run('sleep 5; ls /var/log/dt-warm.log /run/dt-warm 2>&1 | grep -c "No such file"');
+      expect(r.output, 'no warm-up log and no warm-up mark').to.equal('2');
+      expect(diskRequests() - atReady, 'chunks fetched after ready').to.be.below(list.length / 4);
+      await el.stop();
+    } finally {
+      delete navigator.connection;
+    }
+  });
+
   it('shows the boot stages and the boot log on a cold boot (memory differs from the state)', async () => {
     const el = await fixture(html`<docker-terminal memory="384" src=${bundle('good')}></docker-terminal>`);
     const stages = [];

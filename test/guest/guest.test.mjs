@@ -7,6 +7,12 @@ import { nodeMachineDir, stateBuffer } from './bundle.mjs';
 
 const { dir, manifest } = nodeMachineDir();
 
+/** Pings over the control port and waits (up to 10 s) for the answer: the guest has read what was sent before. */
+async function controlRoundTrip(m, n) {
+  m.sendControl(`ping ${n}`);
+  for (let i = 0; i < 100 && !m.control.includes(`pong ${n}`); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 describe('cold boot', { concurrency: false }, () => {
   let m;
   before(() => {
@@ -96,8 +102,7 @@ describe('restored from the saved state', { concurrency: false }, () => {
 
   test('the clock is set from the host over the control port', { timeout: 60_000 }, async () => {
     m.sendControl(`clock ${Math.floor(Date.now() / 1000)}`);
-    m.sendControl('ping 1');
-    for (let i = 0; i < 100 && !/pong 1/.test(m.control); i++) await new Promise((r) => setTimeout(r, 100));
+    await controlRoundTrip(m, 1);
     assert.match(m.control, /pong 1/);
     const r = await m.run('date +%s');
     assert.ok(Math.abs(Number(r.output) - Date.now() / 1000) < 30, `guest clock ${r.output} vs host ${Date.now() / 1000}`);
@@ -105,8 +110,7 @@ describe('restored from the saved state', { concurrency: false }, () => {
 
   test('the terminal size reaches the shell', { timeout: 60_000 }, async () => {
     m.sendControl('resize 33 101');
-    m.sendControl('ping 2');
-    for (let i = 0; i < 100 && !/pong 2/.test(m.control); i++) await new Promise((r) => setTimeout(r, 100));
+    await controlRoundTrip(m, 2);
     const r = await m.run('stty size');
     assert.equal(r.output, '33 101');
   });
@@ -125,8 +129,7 @@ describe('restored from the saved state', { concurrency: false }, () => {
     assert.equal(r.output, 'done crun=0 docker=0');
     // A second request does nothing: the log is not started again.
     m.sendControl('warm');
-    m.sendControl('ping 4');
-    for (let i = 0; i < 100 && !/pong 4/.test(m.control); i++) await new Promise((res) => setTimeout(res, 100));
+    await controlRoundTrip(m, 4);
     r = await m.run("sleep 1; cat /var/log/dt-warm.log; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'");
     // (no container in Docker, none left in crun, no cgroup, no process)
     assert.equal(r.output, 'done crun=0 docker=0\n0\n1\n0\n0');
@@ -174,8 +177,7 @@ describe('restored from the saved state', { concurrency: false }, () => {
       assert.match(out, new RegExp(`on-/dev/ttyS${port}-in-/root/work`));
     }
     m.sendControl('resize 20 70 ttyS2');
-    m.sendControl('ping 3');
-    for (let i = 0; i < 100 && !/pong 3/.test(m.control); i++) await new Promise((r) => setTimeout(r, 100));
+    await controlRoundTrip(m, 3);
     assert.equal((await m.run('stty -F /dev/ttyS2 size')).output, '20 70');
   });
 

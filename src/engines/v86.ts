@@ -6,6 +6,7 @@ import type { PageFile } from '../files/page-files.js';
 import type { Engine, EngineOptions, ShellChannel } from './engine.js';
 import { readFile, writeFile, type Fs9p } from './v86-files.js';
 import { ChunkPrefetcher } from './v86-prefetch.js';
+import { raiseJitThreshold, tuneJit, type V86Cpu } from './v86-jit.js';
 import { longerSlices, type V86Loop } from './v86-slices.js';
 
 type V86Instance = import('v86').V86 & {
@@ -125,7 +126,7 @@ export class V86Engine implements Engine {
     const config: Record<string, unknown> = {
       wasm_fn: async (env: WebAssembly.Imports) => {
         try {
-          return (await WebAssembly.instantiate(files.wasm, env)).instance.exports;
+          return (await WebAssembly.instantiate(raiseJitThreshold(files.wasm), env)).instance.exports;
         } catch (e) {
           this.opts.onError(new TerminalError('engine-failed', `This browser could not start the v86 emulator (${(e as Error).message}). Try a current Chrome, Firefox or Safari.`));
           throw e;
@@ -172,8 +173,9 @@ export class V86Engine implements Engine {
         this.opts.onError(new TerminalError('engine-failed', 'This v86 version keeps its disk differently than docker-terminal expects; the disk could be read wrongly. Rebuild docker-terminal against the v86 version in its package.json.'));
         return;
       }
-      // (an optimisation only: with another v86 inside, the guest just runs in v86's own slices)
+      // (optimisations only: with another v86 inside, the guest runs in v86's own slices and JIT settings)
       longerSlices(emulator.v86 as V86Loop);
+      tuneJit(emulator.v86?.cpu as unknown as V86Cpu);
       this.prefetcher = new ChunkPrefetcher(buffer!, disk.chunkSize);
       // A cold boot reads these anyway; fetched a few at a time, the boot waits less for them.
       if (!this.restored) void this.prefetcher.fetch(disk.prefetch?.boot ?? []);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MarkerParser } from '../../dist/esm/boot/stages.js';
 import { PromptTracker } from '../../dist/esm/engines/shell.js';
+import { raiseJitThreshold, tuneJit } from '../../dist/esm/engines/v86-jit.js';
 
 const require = createRequire(import.meta.url);
 const V86_WASM = path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
@@ -13,7 +14,8 @@ const V86_WASM = path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
 /**
  * Starts a machine. `dir` is a folder laid out like the bundle (seabios.bin, vgabios.bin, vmlinuz unpacked,
  * initrd.img) plus `disk.img`. Options: memoryMB, cmdline (cold boot), state (ArrayBuffer: restore),
- * diskBuffer (ArrayBuffer: the whole disk in memory, written in place), logFile.
+ * diskBuffer (ArrayBuffer: the whole disk in memory, written in place), logFile, tunedJit (v86's
+ * JIT as the element sets it up; with jitThreshold: false, at v86's own compile threshold).
  */
 export function startMachine(dir, opts = {}) {
   const memoryMB = opts.memoryMB ?? 512;
@@ -41,7 +43,13 @@ export function startMachine(dir, opts = {}) {
   if (opts.state) config.initial_state = { buffer: opts.state };
   else Object.assign(config, { bzimage: { url: path.join(dir, 'vmlinuz') }, initrd: { url: path.join(dir, 'initrd.img') }, cmdline: opts.cmdline });
 
+  if (opts.tunedJit && opts.jitThreshold !== false) {
+    const wasm = fs.readFileSync(V86_WASM);
+    config.wasm_fn = async (env) => (await WebAssembly.instantiate(raiseJitThreshold(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.length)), env)).instance.exports;
+  }
   const emulator = new V86(config);
+  let jitTuned = false;
+  if (opts.tunedJit) emulator.add_listener('emulator-loaded', () => { jitTuned = tuneJit(emulator.v86.cpu); });
   const markers = new MarkerParser();
   const prompts = new PromptTracker();
   const log = opts.logFile ? fs.createWriteStream(opts.logFile) : null;
@@ -84,6 +92,7 @@ export function startMachine(dir, opts = {}) {
     seen,
     get console() { return console_; },
     get control() { return control; },
+    get jitTuned() { return jitTuned; },
     elapsed: () => (performance.now() - t0) / 1000,
     waitMarker,
     /** Waits for `ready` (or `failed`) and for the shell's first prompt. */

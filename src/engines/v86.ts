@@ -5,8 +5,8 @@ import type { BundleFile } from '../boot/manifest.js';
 import type { PageFile } from '../files/page-files.js';
 import type { Engine, EngineOptions, ShellChannel } from './engine.js';
 import { readFile, writeFile, type Fs9p } from './v86-files.js';
-import { ChunkPrefetcher } from './v86-prefetch.js';
 import { raiseJitThreshold, tuneJit, type V86Cpu } from './v86-jit.js';
+import { ChunkPrefetcher } from './v86-prefetch.js';
 import { longerSlices, type V86Loop } from './v86-slices.js';
 
 type V86Instance = import('v86').V86 & {

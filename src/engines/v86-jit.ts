@@ -3,7 +3,7 @@
  * (`docker run` again and again in one Chromium tab, at once after ready; v86 defaults: 18.2 s for
  * the first run, 10.1 s for the second):
  * - Up to 3 pages per module: a module also takes in the neighbouring pages that have run at all,
- *   and compiles grow large (median 87 ms from request to use; v86 compiles one at a time). With
+ *   and compiles grow large (on average 87 ms from request to use; v86 compiles one at a time). With
  *   one page per module they took 20 ms, and the first run 13.1–14.3 s.
  * - 900 module slots: when they are full v86 drops every module and starts again cold. With one
  *   page per module that came at the seventh run (2.96 s, then 10.4 s). With JIT_SLOTS slots the

@@ -8,6 +8,12 @@ import { nodeMachineDir, stateBuffer } from './bundle.mjs';
 const { dir, manifest } = nodeMachineDir();
 
 /** Pings over the control port and waits (up to 10 s) for the answer: the guest has read what was sent before. */
+/** Waits (without typing) until the control port's output after `from` matches `re`. */
+async function controlLine(m, re, from, seconds) {
+  for (let i = 0; i < seconds * 10 && !re.test(m.control.slice(from)); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(m.control.slice(from), re, `control port: ${m.control.slice(from)}`);
+}
+
 async function controlRoundTrip(m, n) {
   m.sendControl(`ping ${n}`);
   for (let i = 0; i < 100 && !m.control.includes(`pong ${n}`); i++) await new Promise((r) => setTimeout(r, 100));
@@ -115,24 +121,31 @@ describe('restored from the saved state', { concurrency: false }, () => {
     assert.equal(r.output, '33 101');
   });
 
-  test('warm: the guest warms a first docker run at idle priority, once, leaving nothing Docker lists', { timeout: 600_000 }, async () => {
+  test('warm: with nothing typed, the guest warms a first docker run in eight rounds, once, leaving nothing Docker lists', { timeout: 900_000 }, async () => {
     m.sendControl('warm');
-    // (procps shows SCHED_IDLE as the scheduling class IDL)
-    let r;
-    for (let i = 0; i < 50; i++) {
-      r = await m.run("ps -eo cls=,args= | grep '[d]t-warm'");
-      if (r.exitCode === 0) break;
-    }
-    assert.match(r.output, /^\s*IDL .*dt-warm/, `dt-warm not seen running at idle priority: ${r.output}`);
-    const log = () => m.run('cat /var/log/dt-warm.log 2>&1');
-    for (let i = 0; i < 500 && !/^done/m.test((r = await log()).output); i++) await new Promise((res) => setTimeout(res, 1000));
-    assert.equal(r.output, 'done crun=0 docker=0');
+    // Nothing typed until it is done: the rounds go on while the reader's ports receive nothing.
+    await controlLine(m, /warm done .*\n/, 0, 900);
+    assert.match(m.control, /warm done rounds=8 crun=0 docker=0\n/);
+    assert.deepEqual(m.control.match(/warm round \d+/g), ['warm round 1', 'warm round 2', 'warm round 3', 'warm round 4', 'warm round 5', 'warm round 6', 'warm round 7', 'warm round 8']);
     // A second request does nothing: the log is not started again.
     m.sendControl('warm');
     await controlRoundTrip(m, 4);
-    r = await m.run("sleep 1; cat /var/log/dt-warm.log; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'");
+    const r = await m.run("sleep 1; cat /var/log/dt-warm.log; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'");
     // (no container in Docker, none left in crun, no cgroup, no process)
-    assert.equal(r.output, 'done crun=0 docker=0\n0\n1\n0\n0');
+    assert.equal(r.output, 'done rounds=8 crun=0 docker=0\n0\n1\n0\n0');
+  });
+
+  test('warm: runs at idle priority, and stops after the round in which the reader types', { timeout: 900_000 }, async () => {
+    await m.run('rm -r /run/dt-warm'); // (the once-per-start mark: only so that this test can start it again)
+    const from = m.control.length;
+    m.sendControl('warm');
+    await controlLine(m, /warm round 2\n/, from, 600);
+    // Typed while round 2 (or, if that just ended, 3) runs. (procps shows SCHED_IDLE as the class IDL)
+    const r = await m.run("ps -eo cls=,args= | grep '[d]t-warm'");
+    assert.match(r.output, /^\s*IDL .*dt-warm/, `dt-warm not seen running at idle priority: ${r.output}`);
+    await controlLine(m, /warm done .*\n/, from, 600);
+    assert.match(m.control.slice(from), /warm done rounds=[23] crun=0 docker=0\n/);
+    assert.equal((await m.run('docker ps -aq | wc -l')).output, '0');
   });
 
   test('docker run --rm busybox echo ok', { timeout: 600_000 }, async () => {

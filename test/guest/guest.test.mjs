@@ -7,13 +7,13 @@ import { nodeMachineDir, stateBuffer } from './bundle.mjs';
 
 const { dir, manifest } = nodeMachineDir();
 
-/** Pings over the control port and waits (up to 10 s) for the answer: the guest has read what was sent before. */
 /** Waits (without typing) until the control port's output after `from` matches `re`. */
 async function controlLine(m, re, from, seconds) {
   for (let i = 0; i < seconds * 10 && !re.test(m.control.slice(from)); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(m.control.slice(from), re, `control port: ${m.control.slice(from)}`);
 }
 
+/** Pings over the control port and waits (up to 10 s) for the answer: the guest has read what was sent before. */
 async function controlRoundTrip(m, n) {
   m.sendControl(`ping ${n}`);
   for (let i = 0; i < 100 && !m.control.includes(`pong ${n}`); i++) await new Promise((r) => setTimeout(r, 100));

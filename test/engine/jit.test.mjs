@@ -2,18 +2,17 @@
 // on the package's wasm, and both on small fakes for what they must refuse.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { V86 } from 'v86';
 import { tuneJit, findFreeList, raiseJitThreshold, JIT_SLOTS, JIT_THRESHOLD } from '../../dist/esm/engines/v86-jit.js';
-import { bundleDir, readManifest } from '../guest/bundle.mjs';
+import { bundleDir, readArrayBuffer, readManifest } from '../guest/bundle.mjs';
 
 const wasmPath = path.join(path.dirname(createRequire(import.meta.url).resolve('v86')), 'v86.wasm');
 
 function loadedV86() {
   const manifest = readManifest();
-  const file = (name) => { const b = fs.readFileSync(path.join(bundleDir, manifest.files[name].path)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.length); };
+  const file = (name) => readArrayBuffer(path.join(bundleDir, manifest.files[name].path));
   const emulator = new V86({
     wasm_path: wasmPath, memory_size: 32 << 20, vga_memory_size: 2 << 20,
     bios: { buffer: file('bios') }, vga_bios: { buffer: file('vgaBios') },
@@ -91,8 +90,7 @@ test('tuneJit refuses what is not the v86 it knows', () => {
 });
 
 test('raiseJitThreshold rewrites the one threshold check of the real v86.wasm, and nothing else', async () => {
-  const b = fs.readFileSync(wasmPath);
-  const wasm = b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
+  const wasm = readArrayBuffer(wasmPath);
   const raised = raiseJitThreshold(wasm);
   assert.notEqual(raised, wasm);
   const before = new Uint8Array(wasm);

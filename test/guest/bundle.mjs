@@ -47,8 +47,13 @@ export function nodeMachineDir() {
   return { dir, manifest };
 }
 
+/** A file's bytes as an ArrayBuffer of their own (what v86 takes; a Buffer may share a larger one). */
+export function readArrayBuffer(file) {
+  const b = fs.readFileSync(file);
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
+}
+
 /** The saved state, as v86 takes it (zstd; v86 decompresses it). */
 export function stateBuffer(manifest) {
-  const b = fs.readFileSync(path.join(bundleDir, manifest.files.state.path));
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
+  return readArrayBuffer(path.join(bundleDir, manifest.files.state.path));
 }

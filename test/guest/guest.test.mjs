@@ -16,7 +16,7 @@ async function controlLine(m, re, from, seconds) {
 /** Pings over the control port and waits (up to 10 s) for the answer: the guest has read what was sent before. */
 async function controlRoundTrip(m, n) {
   m.sendControl(`ping ${n}`);
-  for (let i = 0; i < 100 && !m.control.includes(`pong ${n}`); i++) await new Promise((r) => setTimeout(r, 100));
+  await controlLine(m, new RegExp(`pong ${n}`), 0, 10);
 }
 
 describe('cold boot', { concurrency: false }, () => {

@@ -63,7 +63,6 @@ export class Machine {
     aborted.catch(() => undefined);
     try {
       await Promise.race([this.bootSteps(limits), aborted]);
-      this.engine.ready?.();
     } finally {
       this.clearTimers();
     }
@@ -88,6 +87,14 @@ export class Machine {
     });
     await this.within(ready, limits.total, `The guest did not get Docker ready within ${limits.total} s. Open the boot log to see how far it got, then press Retry.`);
     await this.within(prompt, limits.restore, 'Docker is ready but the shell did not show a prompt.');
+  }
+
+  /**
+   * The reader has the prompt: the engine may fetch and warm up for the first commands. Called
+   * after the element's own Enter, which the engine would otherwise take for the reader's typing.
+   */
+  ready(): void {
+    this.engine.ready?.();
   }
 
   /** Types into the guest's console (the reader's keys, send()). */

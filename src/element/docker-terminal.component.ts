@@ -380,8 +380,13 @@ export class DockerTerminal extends LitElement {
       this.terminal!.fit();
       engine.resize(this.terminal!.term.rows, this.terminal!.term.cols);
       // The boot went to the boot log; give the reader a fresh prompt (or their image) in the terminal.
-      if (settings.image) this.machine!.send(`docker run --rm -it ${settings.image}\r`);
-      else await this.machine!.freshPrompt(30);
+      if (settings.image) {
+        this.machine!.ready();
+        this.machine!.send(`docker run --rm -it ${settings.image}\r`);
+      } else {
+        await this.machine!.freshPrompt(30);
+        this.machine!.ready();
+      }
       this.terminal!.focus();
       emit(this, 'docker-terminal-ready', { restored: engine.restored, seconds: (performance.now() - began) / 1000 });
       for (const w of this.readyWaiters.splice(0)) w.resolve();

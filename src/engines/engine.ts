@@ -40,7 +40,10 @@ export interface Engine {
   readonly restored: boolean;
   /** Downloads what start-up needs and starts the machine; resolves once it runs. */
   start(): Promise<void>;
-  /** Docker is ready and the prompt is up: a time to fetch what the reader's first commands read. */
+  /**
+   * Docker is ready and the reader has the prompt: a time to fetch what the first commands read,
+   * and to warm up for them until the reader first types (send()).
+   */
   ready?(): void;
   /** Types text into the guest's console. */
   send(text: string): void;

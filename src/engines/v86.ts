@@ -214,9 +214,20 @@ export class V86Engine implements Engine {
     if ((globalThis.navigator as { connection?: { saveData?: boolean } } | undefined)?.connection?.saveData) return;
     void this.prefetcher?.fetch(this.opts.manifest.files.disk?.prefetch?.firstCommands ?? []);
     this.control('warm');
+    this.warming = true;
+  }
+
+  /** From `warm` until the reader first types: then the guest stops the warm-up at once (dt-warm). */
+  private warming = false;
+
+  private typed(): void {
+    if (!this.warming) return;
+    this.warming = false;
+    this.control('warm-stop');
   }
 
   send(text: string): void {
+    this.typed();
     this.emulator?.serial0_send(text);
   }
 
@@ -249,7 +260,10 @@ export class V86Engine implements Engine {
     const event = `serial${port}-output-byte`;
     events.add_listener(event, listener);
     return {
-      send: (text) => emulator.serial_send_bytes(port, new TextEncoder().encode(text)),
+      send: (text) => {
+        this.typed();
+        emulator.serial_send_bytes(port, new TextEncoder().encode(text));
+      },
       resize: (rows, cols) => this.control(`resize ${rows} ${cols} ttyS${port}`),
       close: () => {
         events.remove_listener(event, listener);

@@ -123,7 +123,7 @@ describe('restored from the saved state', { concurrency: false }, () => {
 
   test('warm: with nothing typed, the guest warms a first docker run in eight rounds, once, leaving nothing Docker lists', { timeout: 900_000 }, async () => {
     m.sendControl('warm');
-    // Nothing typed until it is done: the rounds go on while the reader's ports receive nothing.
+    // No `warm-stop` (the element sends it on the reader's first key): all the rounds run.
     await controlLine(m, /warm done .*\n/, 0, 900);
     assert.match(m.control, /warm done rounds=8 crun=0 docker=0\n/);
     assert.deepEqual(m.control.match(/warm round \d+/g), ['warm round 1', 'warm round 2', 'warm round 3', 'warm round 4', 'warm round 5', 'warm round 6', 'warm round 7', 'warm round 8']);
@@ -132,20 +132,40 @@ describe('restored from the saved state', { concurrency: false }, () => {
     await controlRoundTrip(m, 4);
     const r = await m.run("sleep 1; cat /var/log/dt-warm.log; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'");
     // (no container in Docker, none left in crun, no cgroup, no process)
-    assert.equal(r.output, 'done rounds=8 crun=0 docker=0\n0\n1\n0\n0');
+    const rounds = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `round ${n}\n`).join('');
+    assert.equal(r.output, `${rounds}done rounds=8 crun=0 docker=0\n0\n1\n0\n0`);
   });
 
-  test('warm: runs at idle priority, and stops after the round in which the reader types', { timeout: 900_000 }, async () => {
+  test('warm: runs at idle priority, and stops at once when the host says the reader typed', { timeout: 900_000 }, async () => {
     await m.run('rm -r /run/dt-warm'); // (the once-per-start mark: only so that this test can start it again)
     const from = m.control.length;
     m.sendControl('warm');
     await controlLine(m, /warm round 2\n/, from, 600);
-    // Typed while round 2 (or, if that just ended, 3) runs. (procps shows SCHED_IDLE as the class IDL)
+    // (procps shows SCHED_IDLE as the class IDL)
     const r = await m.run("ps -eo cls=,args= | grep '[d]t-warm'");
     assert.match(r.output, /^\s*IDL .*dt-warm/, `dt-warm not seen running at idle priority: ${r.output}`);
-    await controlLine(m, /warm done .*\n/, from, 600);
-    assert.match(m.control.slice(from), /warm done rounds=[23] crun=0 docker=0\n/);
-    assert.equal((await m.run('docker ps -aq | wc -l')).output, '0');
+    // What the element sends on the reader's first key. The round under way is cut short: no later
+    // round starts, and the round's container, if it was in one, is gone.
+    m.sendControl('warm-stop');
+    await controlLine(m, /warm stopped .*\n/, from, 600);
+    const seen = m.control.slice(from);
+    const last = seen.match(/warm round (\d+)\n/g).pop().match(/\d+/)[0];
+    assert.match(seen, new RegExp(`warm round ${last}\nwarm stopped rounds=${last}\n`), seen);
+    assert.ok(Number(last) < 8, `all rounds ran before the stop came: ${seen}`);
+    const after = await m.run("sleep 1; tail -n 1 /var/log/dt-warm.log; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'");
+    assert.equal(after.output, `stopped rounds=${last}\n0\n1\n0\n0`);
+  });
+
+  test('warm: a stop sent right behind the start leaves at most the first round, cut short', { timeout: 300_000 }, async () => {
+    await m.run('rm -r /run/dt-warm /run/dt-warm-stop');
+    const from = m.control.length;
+    // (the agent reads both lines before the warm-up, at idle priority, gets going: the mark tells it)
+    m.sendControl('warm');
+    m.sendControl('warm-stop');
+    await controlLine(m, /warm stopped .*\n/, from, 300);
+    assert.match(m.control.slice(from), /^(warm round 1\n)?warm stopped rounds=[01]\n$/);
+    const r = await m.run("sleep 1; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; pgrep -c -f '[d]t-warm'");
+    assert.equal(r.output, '0\n1\n0');
   });
 
   test('docker run --rm busybox echo ok', { timeout: 600_000 }, async () => {

@@ -247,21 +247,38 @@ describe('start, progress, ready, run, stop', () => {
     await el.stop();
   });
 
+  /** The warm-up's log once it has ended (each command typed here would stop it): its rounds and last line. */
+  async function warmLog(el) {
+    let log;
+    for (let i = 0; i < 60; i++) {
+      log = (await el.run('cat /var/log/dt-warm.log 2>/dev/null')).output;
+      if (/^(stopped|done)/m.test(log)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return { log, rounds: (log.match(/^round \d+$/gm) ?? []).length, last: log.split('\n').pop() };
+  }
+
   it('after ready, the guest warms up for a first docker run, stops at once when the reader types, and leaves nothing Docker lists', async () => {
     const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
     await startAndWaitReady(el);
     // Nothing typed for a while: the element asks the guest (guest/rootfs/usr/local/sbin/dt-warm),
     // whose rounds take about a second each in an idle tab. The first command typed stops them.
     await new Promise((r) => setTimeout(r, 4000));
-    let log;
-    for (let i = 0; i < 60; i++) {
-      log = await el.run('cat /var/log/dt-warm.log 2>/dev/null');
-      if (/^(stopped|done)/m.test(log.output)) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    const rounds = log.output.match(/^round \d+$/gm) ?? [];
-    expect(rounds.length, `rounds before the first key: ${log.output}`).to.be.within(1, 7);
-    expect(log.output.split('\n').pop()).to.equal(`stopped rounds=${rounds.length}`);
+    const { log, rounds, last } = await warmLog(el);
+    expect(rounds, `rounds before the first key: ${log}`).to.be.within(1, 7);
+    expect(last).to.equal(`stopped rounds=${rounds}`);
+    const r = await el.run('docker ps -aq | wc -l; pgrep -c -f "[d]t-warm"');
+    expect(r.output).to.equal('0\n0');
+    await el.stop();
+  });
+
+  it('a command typed at once after ready stops the warm-up before or in its first round, and it says so', async () => {
+    const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
+    await startAndWaitReady(el);
+    // (typed as the ready event comes: warm and warm-stop reach the guest one right behind the other)
+    const { log, rounds, last } = await warmLog(el);
+    expect(rounds, log).to.be.at.most(1);
+    expect(last).to.equal(`stopped rounds=${rounds}`);
     const r = await el.run('docker ps -aq | wc -l; pgrep -c -f "[d]t-warm"');
     expect(r.output).to.equal('0\n0');
     await el.stop();

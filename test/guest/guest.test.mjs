@@ -13,6 +13,10 @@ async function controlLine(m, re, from, seconds) {
   assert.match(m.control.slice(from), re, `control port: ${m.control.slice(from)}`);
 }
 
+/** What the warm-up could leave behind, one count per line: Docker's containers, crun's (`crun state` fails: 1), cgroups, processes. */
+const WARM_LEFTOVERS = "docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'";
+const NOTHING_LEFT = '0\n1\n0\n0';
+
 /** Pings over the control port and waits (up to 10 s) for the answer: the guest has read what was sent before. */
 async function controlRoundTrip(m, n) {
   m.sendControl(`ping ${n}`);
@@ -130,10 +134,9 @@ describe('restored from the saved state', { concurrency: false }, () => {
     // A second request does nothing: the log is not started again.
     m.sendControl('warm');
     await controlRoundTrip(m, 4);
-    const r = await m.run("sleep 1; cat /var/log/dt-warm.log; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'");
-    // (no container in Docker, none left in crun, no cgroup, no process)
+    const r = await m.run(`sleep 1; cat /var/log/dt-warm.log; ${WARM_LEFTOVERS}`);
     const rounds = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `round ${n}\n`).join('');
-    assert.equal(r.output, `${rounds}done rounds=8 crun=0 docker=0\n0\n1\n0\n0`);
+    assert.equal(r.output, `${rounds}done rounds=8 crun=0 docker=0\n${NOTHING_LEFT}`);
   });
 
   test('warm: runs at idle priority, and stops at once when the host says the reader typed', { timeout: 900_000 }, async () => {
@@ -152,8 +155,8 @@ describe('restored from the saved state', { concurrency: false }, () => {
     const last = seen.match(/warm round (\d+)\n/g).pop().match(/\d+/)[0];
     assert.match(seen, new RegExp(`warm round ${last}\nwarm stopped rounds=${last}\n`), seen);
     assert.ok(Number(last) < 8, `all rounds ran before the stop came: ${seen}`);
-    const after = await m.run("sleep 1; tail -n 1 /var/log/dt-warm.log; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; ls /sys/fs/cgroup | grep -c dt-warm; pgrep -c -f '[d]t-warm'");
-    assert.equal(after.output, `stopped rounds=${last}\n0\n1\n0\n0`);
+    const after = await m.run(`sleep 1; tail -n 1 /var/log/dt-warm.log; ${WARM_LEFTOVERS}`);
+    assert.equal(after.output, `stopped rounds=${last}\n${NOTHING_LEFT}`);
   });
 
   test('warm: a stop sent right behind the start leaves at most the first round, cut short', { timeout: 300_000 }, async () => {
@@ -164,8 +167,8 @@ describe('restored from the saved state', { concurrency: false }, () => {
     m.sendControl('warm-stop');
     await controlLine(m, /warm stopped .*\n/, from, 300);
     assert.match(m.control.slice(from), /^(warm round 1\n)?warm stopped rounds=[01]\n$/);
-    const r = await m.run("sleep 1; docker ps -aq | wc -l; crun state dt-warm >/dev/null 2>&1; echo $?; pgrep -c -f '[d]t-warm'");
-    assert.equal(r.output, '0\n1\n0');
+    const r = await m.run(`sleep 1; ${WARM_LEFTOVERS}`);
+    assert.equal(r.output, NOTHING_LEFT);
   });
 
   test('docker run --rm busybox echo ok', { timeout: 600_000 }, async () => {

@@ -258,6 +258,12 @@ describe('start, progress, ready, run, stop', () => {
     return { log, rounds: (log.match(/^round \d+$/gm) ?? []).length, last: log.split('\n').pop() };
   }
 
+  /** No container in Docker and no warm-up process left. */
+  async function expectNothingLeftByWarmUp(el) {
+    const r = await el.run('docker ps -aq | wc -l; pgrep -c -f "[d]t-warm"');
+    expect(r.output).to.equal('0\n0');
+  }
+
   it('after ready, the guest warms up for a first docker run, stops at once when the reader types, and leaves nothing Docker lists', async () => {
     const el = await fixture(html`<docker-terminal src=${bundle('good')}></docker-terminal>`);
     await startAndWaitReady(el);
@@ -267,8 +273,7 @@ describe('start, progress, ready, run, stop', () => {
     const { log, rounds, last } = await warmLog(el);
     expect(rounds, `rounds before the first key: ${log}`).to.be.within(1, 7);
     expect(last).to.equal(`stopped rounds=${rounds}`);
-    const r = await el.run('docker ps -aq | wc -l; pgrep -c -f "[d]t-warm"');
-    expect(r.output).to.equal('0\n0');
+    await expectNothingLeftByWarmUp(el);
     await el.stop();
   });
 
@@ -279,8 +284,7 @@ describe('start, progress, ready, run, stop', () => {
     const { log, rounds, last } = await warmLog(el);
     expect(rounds, log).to.be.at.most(1);
     expect(last).to.equal(`stopped rounds=${rounds}`);
-    const r = await el.run('docker ps -aq | wc -l; pgrep -c -f "[d]t-warm"');
-    expect(r.output).to.equal('0\n0');
+    await expectNothingLeftByWarmUp(el);
     await el.stop();
   });
 

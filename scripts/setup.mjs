@@ -29,15 +29,11 @@ export function buildElement() {
   sh('npm', ['run', '--silent', 'build']);
 }
 
-/** Builds the machine bundle into dist/guest (a cache hit takes seconds). */
+/**
+ * Builds the machine bundle into dist/guest (a cache hit takes seconds). Without root, guest/build.sh
+ * runs under fakeroot, and names the Debian packages to install if any tool is missing.
+ */
 export function buildGuest() {
-  if (!isRoot) {
-    if (fs.existsSync(path.join(repo, 'dist/guest/manifest.json'))) {
-      console.log('setup: not root, so the guest is not rebuilt; using the bundle in dist/guest');
-      return;
-    }
-    throw new Error('building the guest needs root (debootstrap): run `sudo npm run build:guest` once');
-  }
   sh('bash', ['guest/build.sh']);
   pruneCache();
 }
@@ -51,7 +47,7 @@ function pruneCache() {
   if (!fs.existsSync(cache)) return;
   const current = fs.statSync(path.join(repo, 'dist/guest/manifest.json')).ino;
   const entries = fs.readdirSync(cache).map((name) => ({ name, full: path.join(cache, name), mtime: fs.statSync(path.join(cache, name)).mtimeMs }));
-  const newestRootfs = entries.filter((e) => e.name.startsWith('rootfs-')).sort((a, b) => b.mtime - a.mtime)[0]?.name;
+  const newestRootfs = entries.filter((e) => e.name.startsWith('rootfs-') && !e.name.startsWith('rootfs-work-')).sort((a, b) => b.mtime - a.mtime)[0]?.name;
   const diskHash = JSON.parse(fs.readFileSync(path.join(repo, 'dist/guest/manifest.json'), 'utf8')).files.disk.sha256.slice(0, 16);
   for (const e of entries) {
     const keep =
@@ -59,6 +55,9 @@ function pruneCache() {
       e.name === newestRootfs ||
       e.name === `node-${diskHash}` ||
       e.name.startsWith('work-') ||
+      // The private apt lists and package cache (refreshed daily), and the no-i386 guard.
+      e.name.startsWith('apt-') ||
+      e.name.startsWith('no-i386-') ||
       // The qemu tests' stand-in (test/qemu/standin/build.mjs keeps only its newest itself).
       e.name.startsWith('qemu-standin-');
     if (!keep) fs.rmSync(e.full, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startMachine } from './machine.mjs';
+import { readWhole, writeWhole, until } from './disk-file.mjs';
 
 const [dir, memory, chunk] = process.argv.slice(2);
 const memoryMB = Number(memory);
@@ -86,33 +87,9 @@ async function firstCommands() {
   say(`prefetch lists: ${prefetch.boot.length} chunks for a cold boot, ${prefetch.firstCommands.length} for the first commands`);
 }
 
-// The disk is 2 GiB, more than fs.readFileSync takes: read and write it in pieces.
-const PIECE = 64 * 1024 * 1024;
-function readWhole(file) {
-  const size = fs.statSync(file).size;
-  const buffer = new ArrayBuffer(size);
-  const fd = fs.openSync(file, 'r');
-  for (let at = 0; at < size; at += PIECE) fs.readSync(fd, new Uint8Array(buffer, at, Math.min(PIECE, size - at)), 0, Math.min(PIECE, size - at), at);
-  fs.closeSync(fd);
-  return buffer;
-}
-function writeWhole(file, buffer) {
-  const fd = fs.openSync(file, 'r+');
-  for (let at = 0; at < buffer.byteLength; at += PIECE) fs.writeSync(fd, new Uint8Array(buffer, at, Math.min(PIECE, buffer.byteLength - at)), 0, Math.min(PIECE, buffer.byteLength - at), at);
-  fs.closeSync(fd);
-}
-
 function rejectFailed(x) {
   if (x.kind === 'failed') throw new Error(`guest failed: ${x.detail}`);
 }
-async function until(test, timeoutS) {
-  const end = Date.now() + timeoutS * 1000;
-  while (!test()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 await provision();
 await state();
 await firstCommands();

@@ -29,6 +29,7 @@ export function startMachine(dir, opts = {}) {
     bios: { url: path.join(dir, 'seabios.bin') },
     vga_bios: { url: path.join(dir, 'vgabios.bin') },
     hda: disk,
+    ...(opts.hdb ? { hdb: { buffer: opts.hdb } } : {}),
     uart1: true,
     // Shells for terminals that share the machine (the element's share attribute).
     uart2: true,

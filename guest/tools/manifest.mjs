@@ -1,10 +1,10 @@
 // Writes the bundle's manifest.json (see src/boot/manifest.ts for the format the element reads).
-// Usage: node manifest.mjs BUNDLE_DIR WORK_DIR MEMORY_MB CHUNK_SIZE "pkg=version ..."
+// Usage: node manifest.mjs BUNDLE_DIR WORK_DIR MEMORY_MB CHUNK_SIZE "pkg=version ..." NO_I386_GUARD
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 
-const [bundle, work, memory, chunk, versions] = process.argv.slice(2);
+const [bundle, work, memory, chunk, versions, guard] = process.argv.slice(2);
 function sha256(file) {
   // Streamed in pieces: the disk image is larger than fs.readFileSync takes.
   const hash = crypto.createHash('sha256');
@@ -36,6 +36,8 @@ const manifest = {
   stages: ['kernel', 'containerd', 'dockerd', 'ready'],
   images: [...provision.matchAll(/DT:PROVISION image (\S+)/g)].map((m) => m[1]),
   packages,
+  // How it was built: under guest/tools/no-i386.c, so no guest program ran on the build host.
+  build: { noI386Guard: Boolean(guard) },
   files: {
     bios: file('seabios.bin'),
     vgaBios: file('vgabios.bin'),

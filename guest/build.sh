@@ -32,7 +32,7 @@ export DT_BUILD_STARTED=$started
 if [ -z "${DT_NO_I386_GUARD:-}" ]; then
   need=""
   for t in zstd:zstd lz4:lz4 gzip:gzip mke2fs:e2fsprogs cpio:cpio depmod:kmod dpkg-deb:dpkg apt-get:apt \
-    cc:gcc groupadd:passwd fakeroot:fakeroot; do
+    cc:gcc fakeroot:fakeroot; do
     command -v "${t%%:*}" >/dev/null || need="$need ${t#*:}"
   done
   [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || need="$need debian-archive-keyring"
@@ -188,7 +188,10 @@ else
   # installing)
   mkdir -p "$work/trixie"
   (cd "$work/trixie" && apt_in trixie apt-get download $trixie_pkgs >&2 && for f in *.deb; do dpkg-deb -x "$f" "$root"; done)
-  groupadd -R "$root" -r docker
+  # (groupadd -r as docker.io's scripts run it: the highest free system gid; groupadd -R itself would
+  # chroot, which needs real root)
+  gid=$(awk -F: '{ used[$3] = 1 } END { for (g = 999; g >= 100; g--) if (!used[g]) { print g; exit } }' "$root/etc/group")
+  echo "docker:x:$gid:" >>"$root/etc/group" && echo "docker:!::" >>"$root/etc/gshadow"
   for f in usr/sbin/dockerd usr/bin/docker usr/bin/containerd usr/bin/containerd-shim-runc-v2 \
     usr/libexec/docker/cli-plugins/docker-compose usr/libexec/docker/cli-plugins/docker-buildx; do
     [ -x "$root/$f" ] || { say "trixie's Docker packages did not unpack /$f"; exit 1; }

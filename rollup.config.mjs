@@ -32,7 +32,8 @@ export default {
     dir: 'dist',
     format: 'es',
     entryFileNames: 'docker-terminal.js',
-    chunkFileNames: 'chunks/[name]-[hash].js',
+    // (each engine's entry is named engine.js in its folder: name its chunk by the folder)
+    chunkFileNames: (chunk) => `chunks/${/\/engines\/(\w+)\/engine\.js$/.exec(chunk.facadeModuleId ?? '')?.[1] ?? '[name]'}-[hash].js`,
     sourcemap: true,
   },
   plugins: [resolve({ browser: true }), terser({ format: { comments: false } }), copyV86Wasm()],

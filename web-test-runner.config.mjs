@@ -3,11 +3,11 @@
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter } from '@web/test-runner';
 import { countReporter } from './scripts/wtr-count-reporter.mjs';
-import { bundleVariants } from './test/unit/bundle-variants.mjs';
-import { CHROMIUM, CHROMIUM_ARGS } from './test/e2e/browser.mjs';
+import { bundleVariants } from './test/component/bundle-variants.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from './scripts/browser.mjs';
 
 export default {
-  files: 'test/unit/**/*.test.js',
+  files: 'test/component/**/*.test.js',
   nodeResolve: true,
   // One emulator at a time: the machine has two cores.
   concurrency: 1,

@@ -5,7 +5,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter } from '@web/test-runner';
 import { countReporter } from './scripts/wtr-count-reporter.mjs';
 import { qemuBundles } from './test/qemu/serve.mjs';
-import { CHROMIUM, CHROMIUM_ARGS } from './test/e2e/browser.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from './scripts/browser.mjs';
 
 export default {
   files: ['test/qemu/**/*.test.js', 'test/qemu/**/*.test.html'],

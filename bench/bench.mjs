@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { serve } from '../scripts/serve.mjs';
 import { buildElement, buildGuest, ensureDebianPackages, repo } from '../scripts/setup.mjs';
-import { launch } from '../test/e2e/browser.mjs';
+import { launch } from '../scripts/browser.mjs';
 
 const quick = process.argv.includes('--quick');
 // Only the cold boot, three times: to weigh a change to the guest's start-up in minutes.

@@ -10,7 +10,7 @@ export { DockerTerminal, DockerTerminalCommand };
 export type { TerminalState } from './element/docker-terminal.component.js';
 export type { CommandStatus } from './element/docker-terminal-command.component.js';
 export type * from './element/events.js';
-export type { RunResult } from './engines/shell.js';
+export type { RunResult } from './protocol/prompt.js';
 export type { ErrorCode } from './boot/errors.js';
 export type { Manifest } from './boot/manifest.js';
 

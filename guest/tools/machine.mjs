@@ -4,9 +4,11 @@ import { V86 } from 'v86';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MarkerParser } from '../../dist/esm/boot/stages.js';
-import { PromptTracker } from '../../dist/esm/engines/shell.js';
-import { raiseJitThreshold, tuneJit } from '../../dist/esm/engines/v86-jit.js';
+import { controlBytes, CONTROL_PORT } from '../../dist/esm/protocol/control.js';
+import { PromptTracker } from '../../dist/esm/protocol/prompt.js';
+import { MarkerParser } from '../../dist/esm/protocol/stages.js';
+import { v86Config } from '../../dist/esm/engines/v86/config.js';
+import { raiseJitThreshold, tuneJit } from '../../dist/esm/engines/v86/jit.js';
 
 const require = createRequire(import.meta.url);
 const V86_WASM = path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
@@ -14,40 +16,23 @@ const V86_WASM = path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
 /**
  * Starts a machine. `dir` is a folder laid out like the bundle (seabios.bin, vgabios.bin, vmlinuz unpacked,
  * initrd.img) plus `disk.img`. Options: memoryMB, cmdline (cold boot), state (ArrayBuffer: restore),
- * diskBuffer (ArrayBuffer: the whole disk in memory, written in place), logFile, tunedJit (v86's
- * JIT as the element sets it up; with jitThreshold: false, at v86's own compile threshold).
+ * diskBuffer (ArrayBuffer: the whole disk in memory, written in place), hdb (ArrayBuffer: a second
+ * disk), logFile, tunedJit (v86's JIT as the element sets it up; with jitThreshold: false, at v86's
+ * own compile threshold). The machine itself is the element's (src/engines/v86/config.ts).
  */
 export function startMachine(dir, opts = {}) {
-  const memoryMB = opts.memoryMB ?? 512;
-  const disk = opts.diskBuffer
-    ? { buffer: opts.diskBuffer }
-    : { url: path.join(dir, 'disk.img'), async: true, size: fs.statSync(path.join(dir, 'disk.img')).size };
-  const config = {
-    wasm_path: V86_WASM,
-    memory_size: memoryMB * 1024 * 1024,
-    vga_memory_size: 2 * 1024 * 1024,
-    bios: { url: path.join(dir, 'seabios.bin') },
-    vga_bios: { url: path.join(dir, 'vgabios.bin') },
-    hda: disk,
-    ...(opts.hdb ? { hdb: { buffer: opts.hdb } } : {}),
-    uart1: true,
-    // Shells for terminals that share the machine (the element's share attribute).
-    uart2: true,
-    uart3: true,
-    // The reader's working directory (9p); the saved state holds the device, so every boot has it.
-    filesystem: {},
-    autostart: true,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-  };
-  if (opts.state) config.initial_state = { buffer: opts.state };
-  else Object.assign(config, { bzimage: { url: path.join(dir, 'vmlinuz') }, initrd: { url: path.join(dir, 'initrd.img') }, cmdline: opts.cmdline });
-
-  if (opts.tunedJit && opts.jitThreshold !== false) {
-    const wasm = fs.readFileSync(V86_WASM);
-    config.wasm_fn = async (env) => (await WebAssembly.instantiate(raiseJitThreshold(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.length)), env)).instance.exports;
-  }
+  const file = (name) => ({ url: path.join(dir, name) });
+  const wasm = opts.tunedJit && opts.jitThreshold !== false ? fs.readFileSync(V86_WASM) : undefined;
+  const config = v86Config({
+    memoryMB: opts.memoryMB ?? 512,
+    wasmPath: V86_WASM,
+    wasmFn: wasm && (async (env) => (await WebAssembly.instantiate(raiseJitThreshold(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.length)), env)).instance.exports),
+    bios: file('seabios.bin'),
+    vgaBios: file('vgabios.bin'),
+    disk: opts.diskBuffer ? { buffer: opts.diskBuffer } : { url: path.join(dir, 'disk.img'), async: true, size: fs.statSync(path.join(dir, 'disk.img')).size },
+    disk2: opts.hdb && { buffer: opts.hdb },
+    ...(opts.state ? { state: { buffer: opts.state } } : { kernel: file('vmlinuz'), initrd: file('initrd.img'), cmdline: opts.cmdline }),
+  });
   const emulator = new V86(config);
   let jitTuned = false;
   if (opts.tunedJit) emulator.add_listener('emulator-loaded', () => { jitTuned = tuneJit(emulator.v86.cpu); });
@@ -114,7 +99,7 @@ export function startMachine(dir, opts = {}) {
     run(command, timeoutS = 600) {
       return withTimeout(prompts.run(command, (t) => emulator.serial0_send(t)), timeoutS, `command ${command}`);
     },
-    sendControl(line) { emulator.serial_send_bytes(1, new TextEncoder().encode(line + '\n')); },
+    sendControl(line) { emulator.serial_send_bytes(CONTROL_PORT, controlBytes(line)); },
     async destroy() {
       prompts.abort(new Error('machine stopped'));
       // v86's destroy() throws on a machine that has not started yet, and leaves it running (a

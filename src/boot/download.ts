@@ -80,3 +80,38 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, { once: true });
   });
 }
+
+/** A file to fetch with downloadAll(): its URL, and its size where the manifest knows it (0: unknown). */
+export interface Wanted {
+  url: URL;
+  size: number;
+}
+
+/**
+ * Downloads several files at once, reporting their combined progress: bytes received of all of them,
+ * of their sizes as learned (the manifest's, or the server's as the transfer goes). Resolves with
+ * each file's bytes by name.
+ */
+export async function downloadAll<K extends string>(
+  files: Record<K, Wanted>,
+  opts: { signal?: AbortSignal; onProgress(loaded: number, total: number): void },
+): Promise<Record<K, ArrayBuffer>> {
+  const names = Object.keys(files) as K[];
+  const loaded = Object.fromEntries(names.map((k) => [k, 0])) as Record<K, number>;
+  const sizes = Object.fromEntries(names.map((k) => [k, files[k].size])) as Record<K, number>;
+  const sum = (r: Record<K, number>) => names.reduce((n, k) => n + r[k], 0);
+  const buffers = await Promise.all(
+    names.map((k) =>
+      download(files[k].url, {
+        signal: opts.signal,
+        size: files[k].size || undefined,
+        onProgress: (n, size) => {
+          loaded[k] = n;
+          sizes[k] = Math.max(sizes[k], size ?? n);
+          opts.onProgress(sum(loaded), sum(sizes));
+        },
+      }),
+    ),
+  );
+  return Object.fromEntries(names.map((k, i) => [k, buffers[i]])) as Record<K, ArrayBuffer>;
+}

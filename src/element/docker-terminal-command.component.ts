@@ -1,19 +1,14 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import type { RunResult } from '../engines/shell.js';
-import type { DockerTerminalCommandDoneDetail, DockerTerminalCommandStartDetail } from './events.js';
+import type { RunResult } from '../protocol/prompt.js';
+import type { DockerTerminal } from './docker-terminal.component.js';
+import { emit, type DockerTerminalCommandDoneDetail, type DockerTerminalCommandStartDetail } from './events.js';
 import { styles } from './docker-terminal-command.styles.js';
 
 export type CommandStatus = 'idle' | 'waiting' | 'running' | 'done' | 'failed';
 
 /** What this element needs of a `<docker-terminal>`: its public API. */
-interface Terminal extends HTMLElement {
-  state: string;
-  start(): Promise<void>;
-  readonly busy: boolean;
-  run(command: string, options?: { onStart?: () => void }): Promise<RunResult>;
-  interrupt(): Promise<number | null>;
-}
+type Terminal = Pick<DockerTerminal, 'state' | 'start' | 'busy' | 'run' | 'interrupt'> & HTMLElement;
 
 /** Per terminal, the end of the commands the Run buttons of the page have queued on it, in click order. */
 const queues = new WeakMap<Element, Promise<unknown>>();
@@ -29,9 +24,9 @@ const COPIED_MS = 2000;
  *
  * @summary "Run this" button for a command in a tutorial, driving a `<docker-terminal>`.
  *
- * @fires docker-terminal-command-start - Run was pressed (cancelable: preventDefault() stops it). `detail`: `{command, terminal}`.
- * @fires docker-terminal-command-done - The command finished. `detail`: `{command, exitCode, output, error}`; `exitCode` is null when it could not run.
- * @fires docker-terminal-command-copy - The command was copied. `detail`: `{command}`.
+ * @fires {CustomEvent<DockerTerminalCommandStartDetail>} docker-terminal-command-start - Run was pressed (cancelable: preventDefault() stops it). `detail`: `{command, terminal}`.
+ * @fires {CustomEvent<DockerTerminalCommandDoneDetail>} docker-terminal-command-done - The command finished. `detail`: `{command, exitCode, output, error}`; `exitCode` is null when it could not run.
+ * @fires {CustomEvent<DockerTerminalCommandCopyDetail>} docker-terminal-command-copy - The command was copied. `detail`: `{command}`.
  *
  * @csspart base - The box around everything.
  * @csspart command - The command text (a `<pre>`).
@@ -130,7 +125,7 @@ export class DockerTerminalCommand extends LitElement {
     this.copied = ok;
     this.message = ok ? 'Copied to the clipboard' : 'Could not copy: select the command and copy it by hand';
     if (ok) {
-      this.dispatchEvent(new CustomEvent('docker-terminal-command-copy', { detail: { command }, bubbles: true, composed: true }));
+      emit(this, 'docker-terminal-command-copy', { command });
       this.copiedTimer = setTimeout(() => (this.copied = false), COPIED_MS);
     }
     return ok;
@@ -145,7 +140,7 @@ export class DockerTerminalCommand extends LitElement {
       this.output = detail.output;
       this.status = status;
       this.message = message;
-      this.dispatchEvent(new CustomEvent('docker-terminal-command-done', { detail, bubbles: true, composed: true }));
+      emit(this, 'docker-terminal-command-done', detail);
       return detail;
     };
     if (!found.terminal || !command) {
@@ -154,7 +149,7 @@ export class DockerTerminalCommand extends LitElement {
     }
     const terminal = found.terminal;
     const start: DockerTerminalCommandStartDetail = { command, terminal };
-    if (!this.dispatchEvent(new CustomEvent('docker-terminal-command-start', { detail: start, bubbles: true, composed: true, cancelable: true }))) {
+    if (!emit(this, 'docker-terminal-command-start', start, { cancelable: true })) {
       return { command, exitCode: null, output: '', error: 'Cancelled by the page.' };
     }
     this.exitCode = null;

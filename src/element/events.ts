@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../boot/errors.js';
-import type { BootStage } from '../boot/stages.js';
+import type { BootStage } from '../protocol/stages.js';
 
 export interface DockerTerminalProgressDetail {
   /** `download` while files arrive, then the guest's boot stages. */
@@ -43,6 +43,17 @@ export interface DockerTerminalCommandCopyDetail {
   command: string;
 }
 
+/** Every event the two elements fire, by name, with its detail. */
+export interface DockerTerminalEventDetails {
+  'docker-terminal-progress': DockerTerminalProgressDetail;
+  'docker-terminal-ready': DockerTerminalReadyDetail;
+  'docker-terminal-error': DockerTerminalErrorDetail;
+  'docker-terminal-exit': DockerTerminalExitDetail;
+  'docker-terminal-command-start': DockerTerminalCommandStartDetail;
+  'docker-terminal-command-done': DockerTerminalCommandDoneDetail;
+  'docker-terminal-command-copy': DockerTerminalCommandCopyDetail;
+}
+
 export type DockerTerminalProgressEvent = CustomEvent<DockerTerminalProgressDetail>;
 export type DockerTerminalReadyEvent = CustomEvent<DockerTerminalReadyDetail>;
 export type DockerTerminalErrorEvent = CustomEvent<DockerTerminalErrorDetail>;
@@ -63,6 +74,10 @@ declare global {
   }
 }
 
-export function emit<T>(target: EventTarget, name: keyof HTMLElementEventMap, detail: T): void {
-  target.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+/**
+ * Fires one of the elements' events: a CustomEvent that bubbles and crosses shadow roots. Returns
+ * false if it was cancelable and a listener called preventDefault().
+ */
+export function emit<K extends keyof DockerTerminalEventDetails>(target: EventTarget, name: K, detail: DockerTerminalEventDetails[K], options: { cancelable?: boolean } = {}): boolean {
+  return target.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true, cancelable: options.cancelable ?? false }));
 }

@@ -1,6 +1,6 @@
 import { TerminalError } from '../boot/errors.js';
 import type { Manifest } from '../boot/manifest.js';
-import { ENGINES, ENGINE_LIMITS, type EngineName } from '../engines/engine.js';
+import { ENGINES, ENGINE_LIMITS, type EngineName } from '../engines/index.js';
 
 export type LoadMode = 'click' | 'visible' | 'eager';
 export const LOAD_MODES: readonly LoadMode[] = ['click', 'visible', 'eager'];
@@ -20,6 +20,11 @@ export interface Settings {
   memory: number;
   image: string | null;
   containerdTimeout: number;
+  /**
+   * Restore the bundle's saved machine (a v86 state, a qemu snapshot), or boot from scratch: only a
+   * machine of the size it was saved with restores. Decided here, once, for the engines and the poster.
+   */
+  restore: boolean;
   /** Things the reader should know that do not stop the machine. */
   notes: string[];
 }
@@ -91,5 +96,11 @@ export function resolveSettings(raw: RawSettings, manifest: Manifest): Settings 
     if (!manifest.images.includes(bare))
       throw new TerminalError('unknown-image', `image="${image}" is not in this machine bundle, and a browser tab cannot pull from a registry. Images in the bundle: ${manifest.images.join(', ') || 'none'}.`);
   }
-  return { engine, cores, memory, image, containerdTimeout, notes };
+  return { engine, cores, memory, image, containerdTimeout, restore: restores(manifest, memory, cores), notes };
+}
+
+/** Whether a machine of this size restores the bundle's saved one. */
+export function restores(manifest: Manifest, memory: number, cores: number): boolean {
+  if (manifest.engine === 'qemu') return !!manifest.snapshot && memory === manifest.memory && cores === (manifest.cores ?? 1);
+  return !!manifest.files.state && memory === manifest.memory;
 }

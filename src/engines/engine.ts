@@ -2,6 +2,11 @@ import type { Manifest } from '../boot/manifest.js';
 import type { TerminalError } from '../boot/errors.js';
 import type { PageFile } from '../files/page-files.js';
 
+/**
+ * The small surface every machine engine implements (v86, qemu, and the shell of a shared machine),
+ * and what the element hands one. The loader and the table of engines: ./index.ts.
+ */
+
 /** What the element hands an engine. */
 export interface EngineOptions {
   /** Folder of the machine bundle (ends with a slash). */
@@ -11,6 +16,8 @@ export interface EngineOptions {
   assets: URL;
   memory: number;
   cores: number;
+  /** Restore the bundle's saved state (settled by the element's settings), or boot from scratch. */
+  restore: boolean;
   /** Seconds the guest waits for containerd on a cold boot. */
   containerdTimeout: number;
   signal: AbortSignal;
@@ -59,24 +66,4 @@ export interface Engine {
   openShell?(onConsole: (text: string) => void): ShellChannel | undefined;
   /** Stops the machine and frees its memory, workers and timers. */
   stop(): Promise<void>;
-}
-
-export type EngineName = 'v86' | 'qemu';
-export const ENGINES: readonly EngineName[] = ['v86', 'qemu'];
-
-/** Limits the element checks `cores` and `memory` against, per engine. */
-export const ENGINE_LIMITS: Record<EngineName, { maxCores: number; minMemory: number; maxMemory: number }> = {
-  // v86 emulates one 32-bit CPU; guest memory is a wasm32 allocation.
-  v86: { maxCores: 1, minMemory: 128, maxMemory: 2048 },
-  // QEMU-wasm: multi-threaded TCG; c2w's wasm32 heap is 3000 MiB including QEMU itself.
-  qemu: { maxCores: 8, minMemory: 128, maxMemory: 2048 },
-};
-
-export async function loadEngine(name: EngineName, opts: EngineOptions): Promise<Engine> {
-  if (name === 'qemu') {
-    const { QemuEngine } = await import('./qemu.js');
-    return new QemuEngine(opts);
-  }
-  const { V86Engine } = await import('./v86.js');
-  return new V86Engine(opts);
 }

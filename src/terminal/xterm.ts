@@ -2,6 +2,8 @@ import { Terminal, type ITerminalOptions } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { xtermCss } from './xterm-css.js';
 
+export { terminalOptions } from './options.js';
+
 export interface TerminalHooks {
   /** Keys the reader typed (already encoded as the terminal would send them). */
   onData(data: string): void;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { serve } from '../../scripts/serve.mjs';
-import { launch, terminalText } from './browser.mjs';
+import { launch, terminalText } from '../../scripts/browser.mjs';
 import { repo } from '../guest/bundle.mjs';
 
 let site, server, browser;

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve } from '../../scripts/serve.mjs';
-import { launch, terminalText } from './browser.mjs';
+import { launch, terminalText } from '../../scripts/browser.mjs';
 
 let server, browser, page;
 const errors = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { V86 } from 'v86';
-import { tuneJit, findFreeList, raiseJitThreshold, JIT_SLOTS, JIT_THRESHOLD } from '../../dist/esm/engines/v86-jit.js';
+import { tuneJit, findFreeList, raiseJitThreshold, JIT_SLOTS, JIT_THRESHOLD } from '../../dist/esm/engines/v86/jit.js';
 import { bundleDir, readArrayBuffer, readManifest } from '../guest/bundle.mjs';
 
 const wasmPath = path.join(path.dirname(createRequire(import.meta.url).resolve('v86')), 'v86.wasm');

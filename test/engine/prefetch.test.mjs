@@ -1,9 +1,9 @@
 // ChunkPrefetcher against a small fake of v86's chunked disk (AsyncXHRPartfileBuffer): a fetch per
 // missing chunk that takes a few milliseconds, a cache of what came in. The real disk, in Chromium,
-// is covered by the component tests (test/unit) and the bench.
+// is covered by the component tests (test/component) and the bench.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChunkPrefetcher } from '../../dist/esm/engines/v86-prefetch.js';
+import { ChunkPrefetcher } from '../../dist/esm/engines/v86/prefetch.js';
 
 const SIZE = 1024;
 

@@ -3,7 +3,7 @@
 // timer of a halted guest).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { longerSlices, SLICE_MS } from '../../dist/esm/engines/v86-slices.js';
+import { longerSlices, SLICE_MS } from '../../dist/esm/engines/v86/slices.js';
 
 let clock = 0;
 Object.defineProperty(globalThis, 'performance', { value: { now: () => clock }, configurable: true });

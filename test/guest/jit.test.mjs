@@ -1,9 +1,9 @@
-// The guest restored in real v86 under Node with the element's JIT settings (v86-jit.ts): Docker keeps
+// The guest restored in real v86 under Node with the element's JIT settings (src/engines/v86/jit.ts): Docker keeps
 // working while v86 compiles more modules than its own 900 slots, and it never drops them all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMachine } from '../../guest/tools/machine.mjs';
-import { JIT_SLOTS } from '../../dist/esm/engines/v86-jit.js';
+import { JIT_SLOTS } from '../../dist/esm/engines/v86/jit.js';
 import { nodeMachineDir, stateBuffer } from './bundle.mjs';
 
 const { dir, manifest } = nodeMachineDir();

@@ -2,7 +2,7 @@
 // (see guest/rootfs/root/.bashrc). No emulator here: the end-to-end tests cover the real guest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PromptTracker } from '../../dist/esm/engines/shell.js';
+import { PromptTracker } from '../../dist/esm/protocol/prompt.js';
 
 const prompt = (status, n) => `\x1b]133;D;${status}\x07\x1b]133;A\x07\x1b[1;34m~\x1b[0m # \x1b]133;B;${n}\x07`;
 

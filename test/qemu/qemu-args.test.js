@@ -55,12 +55,12 @@ describe('arg-module.js', () => {
 
 describe('QEMU command line for cores and memory', () => {
   it('keeps a snapshot bundle\'s arguments as they are when cores and memory match it', () => {
-    const plan = planArguments(SNAPSHOT, { cores: 4, memory: 1024 });
+    const plan = planArguments(SNAPSHOT, { cores: 4, memory: 1024, restore: true });
     expect(plan).to.deep.equal({ args: SNAPSHOT, fromSnapshot: true });
   });
 
   it('drops -incoming and cold-boots with the reader\'s memory when it differs, saying it takes minutes', () => {
-    const plan = planArguments(SNAPSHOT, { cores: 4, memory: 2048 });
+    const plan = planArguments(SNAPSHOT, { cores: 4, memory: 2048, restore: false });
     expect(plan.fromSnapshot).to.equal(false);
     expect(plan.args).to.not.include('-incoming');
     expect(plan.args).to.not.include('file:/pack/vm.state');
@@ -73,7 +73,7 @@ describe('QEMU command line for cores and memory', () => {
   });
 
   it('drops -incoming when the cores differ, and gives -smp N,sockets=N with multi-threaded TCG', () => {
-    const plan = planArguments(SNAPSHOT, { cores: 2, memory: 1024 });
+    const plan = planArguments(SNAPSHOT, { cores: 2, memory: 1024, restore: false });
     expect(plan.args).to.not.include('-incoming');
     expect(value(plan.args, '-smp')).to.equal('2,sockets=2');
     expect(value(plan.args, '-accel')).to.equal('tcg,tb-size=500,thread=multi');
@@ -81,7 +81,7 @@ describe('QEMU command line for cores and memory', () => {
   });
 
   it('sets cores and memory on a bundle without a snapshot, with no cold-boot notice', () => {
-    const plan = planArguments(NO_SNAPSHOT, { cores: 8, memory: 3072 });
+    const plan = planArguments(NO_SNAPSHOT, { cores: 8, memory: 3072, restore: false });
     expect(plan.coldBoot).to.equal(undefined);
     expect(value(plan.args, '-smp')).to.equal('8,sockets=8');
     expect(value(plan.args, '-m')).to.equal('3072M');
@@ -89,14 +89,14 @@ describe('QEMU command line for cores and memory', () => {
   });
 
   it('adds -smp, -m and -accel tcg,thread=multi where the bundle has none, and turns thread=single into multi', () => {
-    const plan = planArguments(['-nographic', '-kernel', '/pack/bzImage'], { cores: 2, memory: 512 });
+    const plan = planArguments(['-nographic', '-kernel', '/pack/bzImage'], { cores: 2, memory: 512, restore: false });
     expect(plan.args).to.deep.equal(['-nographic', '-kernel', '/pack/bzImage', '-m', '512M', '-smp', '2,sockets=2', '-accel', 'tcg,thread=multi']);
-    const single = planArguments(['-accel', 'tcg,thread=single'], { cores: 2, memory: 512 });
+    const single = planArguments(['-accel', 'tcg,thread=single'], { cores: 2, memory: 512, restore: false });
     expect(value(single.args, '-accel')).to.equal('tcg,thread=multi');
   });
 
   it('refuses an accelerator QEMU-wasm does not have', () => {
-    expect(() => planArguments(['-accel', 'kvm'], { cores: 1, memory: 512 })).to.throw(/only has tcg/);
+    expect(() => planArguments(['-accel', 'kvm'], { cores: 1, memory: 512, restore: false })).to.throw(/only has tcg/);
   });
 });
 

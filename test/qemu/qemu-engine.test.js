@@ -4,8 +4,9 @@
 // got: Module.arguments, /pack/info, the files under /pack, one pthread per core; and it answers
 // through the xterm-pty slave. The bundle is served under /__qemu/<variant>/, not beside the page.
 import { expect, waitUntil } from '@open-wc/testing';
-import { QemuEngine } from '../../dist/esm/engines/qemu.js';
+import { QemuEngine } from '../../dist/esm/engines/qemu/engine.js';
 import { validateManifest } from '../../dist/esm/boot/manifest.js';
+import { restores } from '../../dist/esm/element/settings.js';
 
 const bundleUrl = (variant) => new URL(`/__qemu/${variant}/`, location.href);
 const requests = async () => (await fetch('/__qemu-requests', { cache: 'no-store' })).json();
@@ -22,6 +23,8 @@ async function engineOn(variant, { cores = 2, memory = 1024, containerdTimeout =
     assets: new URL('/dist/', location.href),
     cores,
     memory,
+    // (decided as the element's settings decide it)
+    restore: restores(manifest, memory, cores),
     containerdTimeout,
     image,
     signal: abort.signal,

@@ -81,21 +81,22 @@ function setFlag(args: string[], flag: string, value: string): void {
 
 /**
  * The command line for `cores` and `memory`. A snapshot was taken with the bundle's -m and -smp, so
- * QEMU can only restore it with those: if the reader's machine differs, the -incoming pair goes
- * and the guest boots from scratch, which in QEMU-wasm takes minutes.
+ * QEMU can only restore it with those: the element's settings decide (`restore`, from the
+ * manifest, which c2w's manifest.mjs writes from these same arguments). Without it the -incoming
+ * pair goes and the guest boots from scratch, which in QEMU-wasm takes minutes.
  */
-export function planArguments(bundleArgs: readonly string[], want: { cores: number; memory: number }): ArgumentPlan {
+export function planArguments(bundleArgs: readonly string[], want: { cores: number; memory: number; restore: boolean }): ArgumentPlan {
   const bundle = describeArgs(bundleArgs);
   const args = [...bundleArgs];
   let coldBoot: string | undefined;
   if (bundle.snapshot) {
+    if (want.restore) return { args, fromSnapshot: true };
     const differs: string[] = [];
     if (want.memory !== bundle.memory) differs.push(`memory ${want.memory} MiB instead of ${bundle.memory}`);
     if (want.cores !== bundle.cores) differs.push(`${want.cores} cores instead of ${bundle.cores}`);
-    if (!differs.length) return { args, fromSnapshot: true };
     const i = args.indexOf('-incoming');
     args.splice(i, 2);
-    coldBoot = `This bundle's saved machine was taken with ${bundle.memory} MiB and ${bundle.cores} core${bundle.cores === 1 ? '' : 's'}; this page asks for ${differs.join(' and ')}, so the machine boots from scratch, which takes several minutes in QEMU-wasm.`;
+    coldBoot = `This bundle's saved machine was taken with ${bundle.memory} MiB and ${bundle.cores} core${bundle.cores === 1 ? '' : 's'}; this page asks for ${differs.join(' and ') || 'a fresh boot'}, so the machine boots from scratch, which takes several minutes in QEMU-wasm.`;
   }
   setFlag(args, '-m', `${want.memory}M`);
   setFlag(args, '-smp', `${want.cores},sockets=${want.cores}`);

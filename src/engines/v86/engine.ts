@@ -1,75 +1,26 @@
-import { download } from '../boot/download.js';
-import { TerminalError } from '../boot/errors.js';
-import { gunzip } from '../boot/gunzip.js';
-import type { BundleFile } from '../boot/manifest.js';
-import type { PageFile } from '../files/page-files.js';
-import type { Engine, EngineOptions, ShellChannel } from './engine.js';
-import { readFile, writeFile, type Fs9p } from './v86-files.js';
-import { raiseJitThreshold, tuneJit, type V86Cpu } from './v86-jit.js';
-import { ChunkPrefetcher } from './v86-prefetch.js';
-import { longerSlices, type V86Loop } from './v86-slices.js';
+import { downloadAll, type Wanted } from '../../boot/download.js';
+import { TerminalError } from '../../boot/errors.js';
+import { gunzip } from '../../boot/gunzip.js';
+import type { PageFile } from '../../files/page-files.js';
+import { control, controlBytes, CONTROL_PORT } from '../../protocol/control.js';
+import type { Engine, EngineOptions, ShellChannel } from '../engine.js';
+import { v86Config } from './config.js';
+import { fixDiskOverlay, type ChunkedDisk } from './disk-overlay.js';
+import { readFile, writeFile, type Fs9p } from './files.js';
+import { raiseJitThreshold, tuneJit, type V86Cpu } from './jit.js';
+import { ChunkPrefetcher } from './prefetch.js';
+import { serialText } from './serial-text.js';
+import { longerSlices, type V86Loop } from './slices.js';
 
 type V86Instance = import('v86').V86 & {
   // Internals used on purpose: with our own wasm_fn, v86 does not keep the wasm bytes its zstd
   // worker needs for the compressed disk chunks; its destroy() leaves that worker running; and the
-  // disk buffer needs the fix below.
+  // disk buffer needs the fix in ./disk-overlay.ts.
   wasm_source?: ArrayBuffer;
   zstd_worker?: Worker;
   fs9p?: Fs9p;
   v86?: Partial<V86Loop> & { cpu?: { devices?: { ide?: { primary?: { master?: { buffer?: ChunkedDisk } } } } } };
 };
-
-/** The parts of v86's AsyncXHRPartfileBuffer (the chunked disk) that fixDiskOverlay touches. */
-interface ChunkedDisk {
-  fixed_chunk_size?: number;
-  block_cache: Map<number, Uint8Array>;
-  block_cache_is_write: Set<number>;
-  get(offset: number, len: number, fn: (data: Uint8Array) => void, options?: unknown): void;
-}
-
-const BLOCK = 256;
-
-/**
- * v86 0.5.462's chunked disk hands out a freshly fetched chunk *before* laying the blocks written
- * since (by the saved state, or by the reader) over it, so the guest's first read of such a chunk
- * sees stale data and ext4 breaks ("deleted inode referenced"). Lay the written blocks over every
- * read result; where v86 got it right this rewrites the same bytes.
- */
-export function fixDiskOverlay(disk: ChunkedDisk | undefined): boolean {
-  if (!disk?.fixed_chunk_size || !(disk.block_cache instanceof Map) || !(disk.block_cache_is_write instanceof Set)) return false;
-  const get = disk.get.bind(disk);
-  disk.get = (offset, len, fn, options) =>
-    get(
-      offset,
-      len,
-      (data) => {
-        for (let b = offset / BLOCK, end = (offset + len) / BLOCK; b < end; b++) {
-          if (!disk.block_cache_is_write.has(b)) continue;
-          const block = disk.block_cache.get(b);
-          if (block && block !== data) data.set(block, b * BLOCK - offset);
-        }
-        fn(data);
-      },
-      options,
-    );
-  return true;
-}
-
-const MiB = 1024 * 1024;
-
-/** Serial bytes arrive one at a time: a listener that hands them on as text, in batches. */
-function serialText(onText: (text: string) => void): (byte: number) => void {
-  const decoder = new TextDecoder();
-  let pending: number[] = [];
-  const flush = () => {
-    const text = decoder.decode(new Uint8Array(pending), { stream: true });
-    pending = [];
-    onText(text);
-  };
-  return (byte) => {
-    if (pending.push(byte) === 1) queueMicrotask(flush);
-  };
-}
 
 /**
  * The default engine: v86, an x86-to-wasm JIT that needs no cross-origin isolation. Restores the
@@ -83,48 +34,32 @@ export class V86Engine implements Engine {
   private prefetcher: ChunkPrefetcher | undefined;
 
   constructor(private readonly opts: EngineOptions) {
-    this.restored = !!opts.manifest.files.state && opts.memory === opts.manifest.memory;
+    this.restored = opts.restore;
   }
 
   async start(): Promise<void> {
     const { manifest, bundle, signal } = this.opts;
     const f = manifest.files;
-    const wanted: Record<string, BundleFile | { path: URL; size: number }> = {
-      wasm: { path: new URL('v86.wasm', this.opts.assets), size: 0 },
-      bios: f.bios!,
-      vgaBios: f.vgaBios!,
-      ...(this.restored ? { state: f.state! } : { kernel: f.kernel!, initrd: f.initrd! }),
-    };
     if (!this.restored && !(f.kernel && f.initrd))
       throw new TerminalError('invalid-attribute', `This bundle can only start from its saved state, taken with memory="${manifest.memory}". Remove the memory attribute or set it to ${manifest.memory}.`);
-    const loaded: Record<string, number> = {};
-    // Sizes as learned while downloading (the wasm's is not in the manifest); the manifest stays as it is.
-    const sizes: Record<string, number> = Object.fromEntries(Object.entries(wanted).map(([k, w]) => [k, w.size]));
-    const total = () => Object.values(sizes).reduce((n, size) => n + size, 0);
-    const report = () => this.opts.onDownload(Object.values(loaded).reduce((a, b) => a + b, 0), total());
-    const [v86, ...buffers] = await Promise.all([
-      import('v86'),
-      ...Object.entries(wanted).map(async ([name, file]) => {
-        const url = new URL(file.path, bundle);
-        const data = await download(url, {
-          signal,
-          size: file.size || undefined,
-          onProgress: (n, size) => {
-            loaded[name] = n;
-            sizes[name] = Math.max(sizes[name], size ?? n);
-            report();
-          },
-        });
-        // (any file the manifest marks gzip, as its validation allows: today the kernel)
-        return 'compression' in file && file.compression === 'gzip' ? gunzip(data, url) : data;
-      }),
-    ]);
-    const files = Object.fromEntries(Object.keys(wanted).map((k, i) => [k, buffers[i]]));
+    // (the wasm's size is not in the manifest: 0, learned as it arrives)
+    const wanted: Record<string, Wanted> = {
+      wasm: { url: new URL('v86.wasm', this.opts.assets), size: 0 },
+      bios: { url: new URL(f.bios!.path, bundle), size: f.bios!.size },
+      vgaBios: { url: new URL(f.vgaBios!.path, bundle), size: f.vgaBios!.size },
+      ...(this.restored
+        ? { state: { url: new URL(f.state!.path, bundle), size: f.state!.size } }
+        : { kernel: { url: new URL(f.kernel!.path, bundle), size: f.kernel!.size }, initrd: { url: new URL(f.initrd!.path, bundle), size: f.initrd!.size } }),
+    };
+    const [v86, files] = await Promise.all([import('v86'), downloadAll(wanted, { signal, onProgress: (loaded, total) => this.opts.onDownload(loaded, total) })]);
+    // (any file the manifest marks gzip, as its validation allows: today the kernel)
+    for (const name of Object.keys(files)) if (f[name]?.compression === 'gzip') files[name] = await gunzip(files[name], wanted[name].url);
     signal.throwIfAborted();
 
     const disk = f.disk!;
-    const config: Record<string, unknown> = {
-      wasm_fn: async (env: WebAssembly.Imports) => {
+    const config = v86Config({
+      memoryMB: this.opts.memory,
+      wasmFn: async (env) => {
         try {
           return (await WebAssembly.instantiate(raiseJitThreshold(files.wasm), env)).instance.exports;
         } catch (e) {
@@ -132,36 +67,17 @@ export class V86Engine implements Engine {
           throw e;
         }
       },
-      memory_size: this.opts.memory * MiB,
-      vga_memory_size: 2 * MiB,
       bios: { buffer: files.bios },
-      vga_bios: { buffer: files.vgaBios },
-      hda: {
-        url: new URL(disk.path, bundle).href,
-        size: disk.size,
-        async: true,
-        use_parts: true,
-        fixed_chunk_size: disk.chunkSize,
-      },
-      uart1: true,
-      // A spare shell on the third port, for a terminal that shares this machine (the state was
-      // saved with these ports; the guest does not detect the fourth).
-      uart2: true,
-      uart3: true,
-      // An empty 9p file system: the reader's working directory (the saved state has it mounted).
-      filesystem: {},
-      autostart: true,
-      disable_keyboard: true,
-      disable_mouse: true,
-      disable_speaker: true,
-    };
-    if (this.restored) config.initial_state = { buffer: files.state };
-    else
-      Object.assign(config, {
-        bzimage: { buffer: files.kernel },
-        initrd: { buffer: files.initrd },
-        cmdline: `${manifest.cmdline ?? ''} dt_containerd_timeout=${this.opts.containerdTimeout}`.trim(),
-      });
+      vgaBios: { buffer: files.vgaBios },
+      disk: { url: new URL(disk.path, bundle).href, size: disk.size, async: true, use_parts: true, fixed_chunk_size: disk.chunkSize },
+      ...(this.restored
+        ? { state: { buffer: files.state } }
+        : {
+            kernel: { buffer: files.kernel },
+            initrd: { buffer: files.initrd },
+            cmdline: `${manifest.cmdline ?? ''} dt_containerd_timeout=${this.opts.containerdTimeout}`.trim(),
+          }),
+    });
 
     this.watchDisk(new URL(disk.path, bundle));
     const emulator = new v86.V86(config as never) as V86Instance;
@@ -213,7 +129,7 @@ export class V86Engine implements Engine {
   ready(): void {
     if ((globalThis.navigator as { connection?: { saveData?: boolean } } | undefined)?.connection?.saveData) return;
     void this.prefetcher?.fetch(this.opts.manifest.files.disk?.prefetch?.firstCommands ?? []);
-    this.control('warm');
+    this.control(control.warm());
     this.warming = true;
   }
 
@@ -223,7 +139,7 @@ export class V86Engine implements Engine {
   private typed(): void {
     if (!this.warming) return;
     this.warming = false;
-    this.control('warm-stop');
+    this.control(control.warmStop());
   }
 
   send(text: string): void {
@@ -232,15 +148,15 @@ export class V86Engine implements Engine {
   }
 
   private control(line: string): void {
-    this.emulator?.serial_send_bytes(1, new TextEncoder().encode(line + '\n'));
+    this.emulator?.serial_send_bytes(CONTROL_PORT, controlBytes(line));
   }
 
   resize(rows: number, cols: number): void {
-    this.control(`resize ${rows} ${cols}`);
+    this.control(control.resize(rows, cols));
   }
 
   setClock(epochSeconds: number): void {
-    this.control(`clock ${Math.floor(epochSeconds)}`);
+    this.control(control.clock(epochSeconds));
   }
 
   /**
@@ -264,7 +180,7 @@ export class V86Engine implements Engine {
         this.typed();
         emulator.serial_send_bytes(port, new TextEncoder().encode(text));
       },
-      resize: (rows, cols) => this.control(`resize ${rows} ${cols} ttyS${port}`),
+      resize: (rows, cols) => this.control(control.resize(rows, cols, `ttyS${port}`)),
       close: () => {
         events.remove_listener(event, listener);
         // Ctrl-C and a fresh line, so the next terminal that takes this shell finds a prompt.
@@ -300,3 +216,4 @@ export class V86Engine implements Engine {
     await emulator.destroy();
   }
 }
+

@@ -1,4 +1,4 @@
-import { TerminalError } from '../boot/errors.js';
+import { TerminalError } from '../../boot/errors.js';
 
 /**
  * The reader's working directory is v86's in-memory 9p file system, mounted in the guest (see

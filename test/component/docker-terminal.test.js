@@ -1,6 +1,6 @@
 // Component tests of <docker-terminal> in real headless Chromium, against the built
 // dist/docker-terminal.js and the real bundle (dist/guest, or variants of it served by
-// test/unit/bundle-variants.mjs). Machines that start here are real v86 guests.
+// test/component/bundle-variants.mjs). Machines that start here are real v86 guests.
 import { fixture, html, expect, oneEvent, waitUntil } from '@open-wc/testing';
 import { DockerTerminal } from '../../dist/docker-terminal.js';
 

@@ -1,12 +1,10 @@
-import { download } from '../boot/download.js';
-import { TerminalError, README_URL } from '../boot/errors.js';
-import type { BundleFile } from '../boot/manifest.js';
-import type { Engine, EngineOptions } from './engine.js';
-import { parseArgModule, planArguments, type ArgumentPlan } from './qemu/args.js';
-import { makeLocateFile, mainScriptUrl, qemuFiles } from './qemu/bundle.js';
-import { guestPackInfo, packInfoText } from './qemu/pack-info.js';
-import { openPtyBridge, type OpenPty, type PtyBridge } from './qemu/pty-bridge.js';
-
+import { download, downloadAll } from '../../boot/download.js';
+import { TerminalError, README_URL } from '../../boot/errors.js';
+import type { Engine, EngineOptions } from '../engine.js';
+import { parseArgModule, planArguments, type ArgumentPlan } from './args.js';
+import { makeLocateFile, mainScriptUrl, qemuFiles } from './bundle.js';
+import { guestPackInfo, packInfoText } from './pack-info.js';
+import { openPtyBridge, type OpenPty, type PtyBridge } from './pty-bridge.js';
 
 /** The parts of the Emscripten module object this engine sets or reads. */
 interface EmscriptenModule {
@@ -80,7 +78,7 @@ export class QemuEngine implements Engine {
 
     // The command line: the bundle's, with cores and memory, and its snapshot only where it fits.
     const argsText = new TextDecoder().decode(await download(new URL(files.arguments!.path, bundle), { signal }));
-    const plan = planArguments(parseArgModule(argsText, new URL(files.arguments!.path, bundle).href), { cores: this.opts.cores, memory: this.opts.memory });
+    const plan = planArguments(parseArgModule(argsText, new URL(files.arguments!.path, bundle).href), { cores: this.opts.cores, memory: this.opts.memory, restore: this.opts.restore });
     this.plan = plan;
     if (plan.coldBoot) {
       this.opts.onNotice?.(plan.coldBoot);
@@ -90,24 +88,13 @@ export class QemuEngine implements Engine {
 
     // The big files come through download() (progress, retries, resumption) and are handed to
     // Emscripten, which would otherwise fetch them again without telling anyone how far it got.
-    const wanted: Array<[string, BundleFile]> = [
-      ['wasm', files.wasm!],
-      ['data', files.data!],
-    ];
-    const loaded: Record<string, number> = {};
-    const total = () => wanted.reduce((n, [, f]) => n + f.size, 0);
-    const report = () => this.opts.onDownload(Object.values(loaded).reduce((a, b) => a + b, 0), total());
-    const get = (name: string, file: BundleFile) =>
-      download(new URL(file.path, bundle), {
-        signal,
-        size: file.size || undefined,
-        onProgress: (n, size) => {
-          loaded[name] = n;
-          file.size = Math.max(file.size, size ?? n);
-          report();
-        },
-      });
-    const [ptyModule, wasm, data] = await Promise.all([import('xterm-pty'), get('wasm', files.wasm!), get('data', files.data!)]);
+    const [ptyModule, { wasm, data }] = await Promise.all([
+      import('xterm-pty'),
+      downloadAll(
+        { wasm: { url: new URL(files.wasm!.path, bundle), size: files.wasm!.size }, data: { url: new URL(files.data!.path, bundle), size: files.data!.size } },
+        { signal, onProgress: (loaded, total) => this.opts.onDownload(loaded, total) },
+      ),
+    ]);
     signal.throwIfAborted();
 
     const locateFile = makeLocateFile(bundle, files);

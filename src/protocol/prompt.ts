@@ -1,9 +1,10 @@
 /**
- * Runs commands in the guest's interactive shell and learns when they finish. The guest's prompt
- * carries invisible OSC 133 marks (see guest/rootfs/root/.bashrc): `ESC ] 133 ; D ; <status> BEL`
- * when a command has finished, then the prompt, then `ESC ] 133 ; B ; <n> BEL` once readline
- * listens, where n is bash's command number: a redrawn prompt (after a resize) repeats it.
- * The reader sees only the command and its output.
+ * The prompt protocol behind run(): runs commands in the guest's interactive shell and learns when
+ * they finish. The guest's prompt (PS1 in guest/rootfs/root/.bashrc) carries invisible OSC 133
+ * marks: `ESC ] 133 ; D ; <status> BEL` when a command has finished, then the prompt, then
+ * `ESC ] 133 ; B ; <n> BEL` once readline listens, where n is bash's command number: a redrawn
+ * prompt (after a resize) repeats it. The reader sees only the command and its output. Change the
+ * marks here and in .bashrc together.
  */
 export interface RunResult {
   exitCode: number;

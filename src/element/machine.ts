@@ -1,7 +1,7 @@
+import { TerminalError } from '../boot/errors.js';
 import type { Engine } from '../engines/engine.js';
-import { PromptTracker, type RunResult } from '../engines/shell.js';
-import { TerminalError } from './errors.js';
-import { MarkerParser, type BootStage } from './stages.js';
+import { PromptTracker, type RunResult } from '../protocol/prompt.js';
+import { MarkerParser, type BootStage } from '../protocol/stages.js';
 
 export interface MachineHooks {
   onStage(stage: BootStage, detail: string): void;
@@ -114,11 +114,16 @@ export class Machine {
     return this.prompts.run(command, (t) => this.engine.send(t), onStart);
   }
 
-  /** Sends Ctrl-C and resolves at the prompt it brings (with that prompt's exit status). */
-  interrupt(): Promise<number> {
+  /**
+   * Sends Ctrl-C and resolves at the prompt it brings (with that prompt's exit status), or with null
+   * after `seconds` if none came (something in the foreground ignores Ctrl-C).
+   */
+  interrupt(seconds: number): Promise<number | null> {
     const prompt = this.prompts.nextPrompt();
     this.send('\x03');
-    return prompt;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), seconds * 1000)));
+    return Promise.race([prompt, late]).finally(() => clearTimeout(timer));
   }
 
   /** False while a command runs or waits its turn, or something holds the foreground. */

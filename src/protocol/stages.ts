@@ -1,6 +1,10 @@
 /**
- * Boot stages as the guest prints them on its console, one line each:
- * `DT:STAGE <stage> <detail>`, and `DT:LOG <line>` for daemon log lines after a failure.
+ * Boot stages as the guest prints them on its console (guest/rootfs/usr/sbin/dt-init, and the
+ * initramfs's init for `kernel`), one line each:
+ *   DT:STAGE kernel|containerd|dockerd|ready <detail>   a stage reached
+ *   DT:STAGE failed <why>                                 the boot failed; then
+ *   DT:LOG <line> …  DT:LOG end                           the daemons' last log lines
+ * Change a stage here and in those scripts together.
  */
 export const BOOT_STAGES = ['kernel', 'containerd', 'dockerd', 'ready'] as const;
 export type BootStage = (typeof BOOT_STAGES)[number];

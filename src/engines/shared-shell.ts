@@ -3,11 +3,11 @@ import type { PageFile } from '../files/page-files.js';
 import type { Engine, ShellChannel } from './engine.js';
 
 /**
- * A terminal that shares another terminal's machine: one of its extra shells, the same files,
+ * The engine behind `share`: a terminal that shares another terminal's machine: one of its extra shells, the same files,
  * Docker and containers, and no second emulator (each costs about 1 GB). The machine stays the
  * other terminal's: stopping this one only frees the shell.
  */
-export class SharedEngine implements Engine {
+export class SharedShellEngine implements Engine {
   readonly restored = true;
 
   constructor(

@@ -20,15 +20,17 @@ const TYPES = {
 
 /**
  * Starts the server; resolves with { server, url, close() }. Options: root, port (0 = any free
- * port), host, isolated (send COOP/COEP), onRequest(req) for tests that watch the network.
+ * port), host, isolated (send COOP/COEP), headers (more to send with every response), onRequest(req)
+ * for tests that watch the network.
  */
-export function serve({ root, port = 0, host = '127.0.0.1', isolated = false, onRequest } = {}) {
+export function serve({ root, port = 0, host = '127.0.0.1', isolated = false, headers = {}, onRequest } = {}) {
   const base = path.resolve(root ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
   const server = http.createServer((req, res) => {
     onRequest?.(req, res);
     const url = new URL(req.url, 'http://x');
     let file = path.join(base, decodeURIComponent(url.pathname));
     if (!file.startsWith(base)) return end(res, 403);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (isolated) {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');

@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'manifest-missing'
   | 'manifest-invalid'
   | 'download-failed'
+  | 'file-corrupt'
   | 'not-isolated'
   | 'engine-unavailable'
   | 'engine-in-use'
@@ -13,6 +14,7 @@ export type ErrorCode =
   | 'unknown-image'
   | 'boot-failed'
   | 'boot-timeout'
+  | 'daemon-down'
   | 'invalid-file'
   | 'file-not-found'
   | 'stopped';

@@ -31,6 +31,8 @@ export interface EngineOptions {
   onNotice?(text: string): void;
   /** A failure after start (say, a disk block that cannot be fetched). */
   onError(error: TerminalError): void;
+  /** What a failure after start was about is well again (a daemon is back). */
+  onRecovered?(): void;
 }
 
 /** Another shell on a running machine, for a terminal that shares it. */
@@ -58,6 +60,13 @@ export interface Engine {
   resize(rows: number, cols: number): void;
   /** Sets the guest clock (seconds since the epoch); a restored state is behind. */
   setClock(epochSeconds: number): void;
+  /**
+   * Gives the guest's shells the key of their prompt marks (src/protocol/prompt.ts); resolves true
+   * once the guest has it, false if it did not answer (a guest without it: the marks carry none).
+   */
+  setPromptKey?(key: string): Promise<boolean>;
+  /** The key given, for a terminal that shares the machine. */
+  readonly promptKey?: string;
   /** Creates or replaces a file in the reader's working directory (absent: this engine cannot). */
   writeFile?(file: PageFile): Promise<void>;
   /** Reads a file from the reader's working directory. */

@@ -91,7 +91,10 @@ export class QemuEngine implements Engine {
     const [ptyModule, { wasm, data }] = await Promise.all([
       import('xterm-pty'),
       downloadAll(
-        { wasm: { url: new URL(files.wasm!.path, bundle), size: files.wasm!.size }, data: { url: new URL(files.data!.path, bundle), size: files.data!.size } },
+        {
+          wasm: { url: new URL(files.wasm!.path, bundle), size: files.wasm!.size, sha256: files.wasm!.sha256 },
+          data: { url: new URL(files.data!.path, bundle), size: files.data!.size, sha256: files.data!.sha256 },
+        },
         { signal, onProgress: (loaded, total) => this.opts.onDownload(loaded, total) },
       ),
     ]);

@@ -7,12 +7,19 @@
 /** A file for v86: bytes in memory, or (under Node) a path or URL it reads itself. */
 export type V86File = { buffer: ArrayBuffer } | { url: string; size?: number; async?: boolean; use_parts?: boolean; fixed_chunk_size?: number };
 
+/** A disk of the page's own, which v86 takes as it is: anything with load, get and set (see ./disk.ts). */
+export interface V86Disk {
+  load(): void;
+  get(offset: number, len: number, fn: (data: Uint8Array) => void): void;
+  set(offset: number, data: Uint8Array, fn: () => void): void;
+}
+
 export interface V86Machine {
   memoryMB: number;
   bios: V86File;
   vgaBios: V86File;
   /** The root disk (hda). */
-  disk: V86File;
+  disk: V86File | V86Disk;
   /** A second disk (hdb): the build's configure boot writes its result there. */
   disk2?: V86File;
   /** Restore this saved state; otherwise boot `kernel` + `initrd` with `cmdline`. */

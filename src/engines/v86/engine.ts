@@ -1,26 +1,31 @@
-import { downloadAll, type Wanted } from '../../boot/download.js';
+import { downloadAll, sha256Hex, type Wanted } from '../../boot/download.js';
 import { TerminalError } from '../../boot/errors.js';
 import { gunzip } from '../../boot/gunzip.js';
 import type { PageFile } from '../../files/page-files.js';
 import { control, controlBytes, CONTROL_PORT } from '../../protocol/control.js';
 import type { Engine, EngineOptions, ShellChannel } from '../engine.js';
 import { v86Config } from './config.js';
-import { fixDiskOverlay, type ChunkedDisk } from './disk-overlay.js';
+import { ChunkedDisk } from './disk.js';
+import { diskSource } from './disk-source.js';
 import { readFile, writeFile, type Fs9p } from './files.js';
+import { readErrors, type IdeInterface } from './ide-errors.js';
 import { raiseJitThreshold, tuneJit, type V86Cpu } from './jit.js';
-import { ChunkPrefetcher } from './prefetch.js';
 import { serialText } from './serial-text.js';
 import { longerSlices, type V86Loop } from './slices.js';
 
 type V86Instance = import('v86').V86 & {
   // Internals used on purpose: with our own wasm_fn, v86 does not keep the wasm bytes its zstd
-  // worker needs for the compressed disk chunks; its destroy() leaves that worker running; and the
-  // disk buffer needs the fix in ./disk-overlay.ts.
+  // worker (which unpacks the disk chunks) needs; its destroy() leaves that worker running; and the
+  // IDE disk gets read errors (./ide-errors.ts).
   wasm_source?: ArrayBuffer;
   zstd_worker?: Worker;
+  zstd_decompress_worker(size: number, src: Uint8Array): Promise<ArrayBuffer>;
   fs9p?: Fs9p;
-  v86?: Partial<V86Loop> & { cpu?: { devices?: { ide?: { primary?: { master?: { buffer?: ChunkedDisk } } } } } };
+  v86?: Partial<V86Loop> & { cpu?: { devices?: { ide?: { primary?: { master?: Partial<IdeInterface> } } } } };
 };
+
+/** Seconds from the downloaded files to a running emulator (a restore takes one or two). */
+const START_LIMIT_S = 60;
 
 /**
  * The default engine: v86, an x86-to-wasm JIT that needs no cross-origin isolation. Restores the
@@ -29,9 +34,10 @@ type V86Instance = import('v86').V86 & {
 export class V86Engine implements Engine {
   readonly restored: boolean;
   private emulator: V86Instance | undefined;
-  private observer: PerformanceObserver | undefined;
   private stopped = false;
-  private prefetcher: ChunkPrefetcher | undefined;
+  private disk: ChunkedDisk | undefined;
+  /** The reader has the prompt: a disk that fails is a notice over the terminal from now on. */
+  private atPrompt = false;
 
   constructor(private readonly opts: EngineOptions) {
     this.restored = opts.restore;
@@ -42,26 +48,29 @@ export class V86Engine implements Engine {
     const f = manifest.files;
     if (!this.restored && !(f.kernel && f.initrd))
       throw new TerminalError('invalid-attribute', `This bundle can only start from its saved state, taken with memory="${manifest.memory}". Remove the memory attribute or set it to ${manifest.memory}.`);
-    // (the wasm's size is not in the manifest: 0, learned as it arrives)
+    const want = (file: { path: string; size: number; sha256?: string }): Wanted => ({ url: new URL(file.path, bundle), size: file.size, sha256: file.sha256 });
+    // (the wasm's size is not in the manifest: 0, learned as it arrives; the state may come in parts)
+    const state = f.state?.parts ?? (f.state ? [f.state] : []);
     const wanted: Record<string, Wanted> = {
       wasm: { url: new URL('v86.wasm', this.opts.assets), size: 0 },
-      bios: { url: new URL(f.bios!.path, bundle), size: f.bios!.size },
-      vgaBios: { url: new URL(f.vgaBios!.path, bundle), size: f.vgaBios!.size },
-      ...(this.restored
-        ? { state: { url: new URL(f.state!.path, bundle), size: f.state!.size } }
-        : { kernel: { url: new URL(f.kernel!.path, bundle), size: f.kernel!.size }, initrd: { url: new URL(f.initrd!.path, bundle), size: f.initrd!.size } }),
+      bios: want(f.bios!),
+      vgaBios: want(f.vgaBios!),
+      ...(this.restored ? Object.fromEntries(state.map((p, i) => [`state${i}`, want(p)])) : { kernel: want(f.kernel!), initrd: want(f.initrd!) }),
     };
     const [v86, files] = await Promise.all([import('v86'), downloadAll(wanted, { signal, onProgress: (loaded, total) => this.opts.onDownload(loaded, total) })]);
     // (any file the manifest marks gzip, as its validation allows: today the kernel)
     for (const name of Object.keys(files)) if (f[name]?.compression === 'gzip') files[name] = await gunzip(files[name], wanted[name].url);
+    const stateFile = this.restored ? { buffer: await joinParts(state.map((_, i) => files[`state${i}`]), f.state!, bundle) as ArrayBuffer | undefined } : undefined;
     signal.throwIfAborted();
+    // (v86 keeps the function it was given, and with it whatever that closes over: the wasm only)
+    const wasm = files.wasm;
 
     const disk = f.disk!;
     const config = v86Config({
       memoryMB: this.opts.memory,
       wasmFn: async (env) => {
         try {
-          return (await WebAssembly.instantiate(raiseJitThreshold(files.wasm), env)).instance.exports;
+          return (await WebAssembly.instantiate(raiseJitThreshold(wasm), env)).instance.exports;
         } catch (e) {
           this.opts.onError(new TerminalError('engine-failed', `This browser could not start the v86 emulator (${(e as Error).message}). Try a current Chrome, Firefox or Safari.`));
           throw e;
@@ -69,9 +78,9 @@ export class V86Engine implements Engine {
       },
       bios: { buffer: files.bios },
       vgaBios: { buffer: files.vgaBios },
-      disk: { url: new URL(disk.path, bundle).href, size: disk.size, async: true, use_parts: true, fixed_chunk_size: disk.chunkSize },
+      disk: this.newDisk(),
       ...(this.restored
-        ? { state: { buffer: files.state } }
+        ? { state: stateFile as { buffer: ArrayBuffer } }
         : {
             kernel: { buffer: files.kernel },
             initrd: { buffer: files.initrd },
@@ -79,44 +88,57 @@ export class V86Engine implements Engine {
           }),
     });
 
-    this.watchDisk(new URL(disk.path, bundle));
     const emulator = new v86.V86(config as never) as V86Instance;
     this.emulator = emulator;
     emulator.wasm_source = files.wasm.slice(0);
     emulator.add_listener('emulator-loaded', () => {
-      const buffer = emulator.v86?.cpu?.devices?.ide?.primary?.master?.buffer;
-      if (!fixDiskOverlay(buffer)) {
-        this.opts.onError(new TerminalError('engine-failed', 'This v86 version keeps its disk differently than docker-terminal expects; the disk could be read wrongly. Rebuild docker-terminal against the v86 version in its package.json.'));
-        return;
-      }
+      // (without it a read that cannot get its data waits, as with v86's own disk)
+      readErrors(emulator.v86?.cpu?.devices?.ide?.primary?.master);
       // (optimisations only: with another v86 inside, the guest runs in v86's own slices and JIT settings)
       longerSlices(emulator.v86 as V86Loop);
       tuneJit(emulator.v86?.cpu as unknown as V86Cpu);
-      this.prefetcher = new ChunkPrefetcher(buffer!, disk.chunkSize);
       // A cold boot reads these anyway; fetched a few at a time, the boot waits less for them.
-      if (!this.restored) void this.prefetcher.fetch(disk.prefetch?.boot ?? []);
+      if (!this.restored) void this.disk?.prefetch(disk.prefetch?.boot ?? []);
     });
     emulator.add_listener('serial0-output-byte', serialText((text) => {
         if (!this.stopped) this.opts.onConsole(text);
       }));
+    // (the guest's answers on the control port, line by line)
+    let answers = '';
+    emulator.add_listener('serial1-output-byte', serialText((text) => {
+      answers += text;
+      const lines = answers.split('\n');
+      answers = lines.pop() ?? '';
+      for (const line of lines) this.answer(line.trim());
+    }));
+    // (v86 fails a state it cannot read inside its own promise, and the machine never starts)
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve, reject) => {
       emulator.add_listener('emulator-started', () => resolve());
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
+      timer = setTimeout(
+        () => reject(new TerminalError('engine-failed', `The emulator did not start within ${START_LIMIT_S} s of the download. The bundle may be damaged or from another build: press Retry, and if it happens again, copy the bundle again.`)),
+        START_LIMIT_S * 1000,
+      );
+    }).finally(() => clearTimeout(timer));
+    // v86's closures keep its options, and so the saved state (37 MB), for the machine's whole life:
+    // it is in the guest's memory now, and the tab need not hold it twice.
+    if (stateFile) stateFile.buffer = undefined;
   }
 
-  /** v86 retries a failed disk chunk forever without telling anyone; notice it and say so. */
-  private watchDisk(disk: URL): void {
-    if (typeof PerformanceObserver === 'undefined') return;
-    const prefix = disk.href.replace(/[^/]*$/, '');
-    this.observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as PerformanceResourceTiming[]) {
-        const status = (e as { responseStatus?: number }).responseStatus ?? 0;
-        if (e.name.startsWith(prefix) && status >= 400)
-          this.opts.onError(new TerminalError('download-failed', `A block of the machine's disk could not be downloaded (${e.name}: HTTP ${status}). Check that the bundle's disk/ folder was copied completely, then press Retry.`));
-      }
+  /** The machine's disk (./disk.ts): its chunks from the bundle, unpacked by v86's zstd worker. */
+  private newDisk(): ChunkedDisk {
+    const { manifest, bundle } = this.opts;
+    const disk = manifest.files.disk!;
+    this.disk = new ChunkedDisk({
+      size: disk.size,
+      chunkSize: disk.chunkSize,
+      source: diskSource(disk, bundle, async (file) => new Uint8Array(await this.emulator!.zstd_decompress_worker(disk.chunkSize, file))),
+      // Before the prompt the boot's own checks end a boot that cannot go on; after it, a notice.
+      onTrouble: (message) => (this.atPrompt ? this.opts.onError(new TerminalError('download-failed', message)) : this.opts.onNotice?.(message)),
+      onRecovered: () => this.opts.onRecovered?.(),
     });
-    this.observer.observe({ type: 'resource', buffered: false });
+    return this.disk;
   }
 
   /**
@@ -127,8 +149,9 @@ export class V86Engine implements Engine {
    * the browser to save data: the warm-up reads most of those chunks too.
    */
   ready(): void {
+    this.atPrompt = true;
     if ((globalThis.navigator as { connection?: { saveData?: boolean } } | undefined)?.connection?.saveData) return;
-    void this.prefetcher?.fetch(this.opts.manifest.files.disk?.prefetch?.firstCommands ?? []);
+    void this.disk?.prefetch(this.opts.manifest.files.disk?.prefetch?.firstCommands ?? []);
     this.control(control.warm());
     this.warming = true;
   }
@@ -144,7 +167,8 @@ export class V86Engine implements Engine {
 
   send(text: string): void {
     this.typed();
-    this.emulator?.serial0_send(text);
+    // (as UTF-8: serial0_send would cut each UTF-16 unit to a byte)
+    this.emulator?.serial_send_bytes(0, new TextEncoder().encode(text));
   }
 
   private control(line: string): void {
@@ -157,6 +181,29 @@ export class V86Engine implements Engine {
 
   setClock(epochSeconds: number): void {
     this.control(control.clock(epochSeconds));
+  }
+
+  private readonly answerWaiters = new Set<(line: string) => void>();
+
+  /** A line the guest wrote on the control port: an answer someone waits for, or news of a daemon. */
+  private answer(line: string): void {
+    for (const w of [...this.answerWaiters]) w(line);
+    const daemon = /^daemon (down|up) (\S+)$/.exec(line);
+    if (daemon?.[1] === 'down')
+      this.opts.onError(new TerminalError('daemon-down', `Docker's ${daemon[2]} stopped, and the machine is starting it again: docker commands fail until it is back. If they keep failing, press Restart machine.`));
+    else if (daemon) this.opts.onRecovered?.();
+  }
+  promptKey: string | undefined;
+
+  async setPromptKey(key: string): Promise<boolean> {
+    const answered = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => (this.answerWaiters.delete(w), resolve(false)), 5000);
+      const w = (line: string) => line === `marked ${key}` && (clearTimeout(timer), this.answerWaiters.delete(w), resolve(true));
+      this.answerWaiters.add(w);
+    });
+    this.control(control.mark(key));
+    if (await answered) this.promptKey = key;
+    return this.promptKey === key;
   }
 
   /**
@@ -207,8 +254,7 @@ export class V86Engine implements Engine {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.prefetcher?.stop();
-    this.observer?.disconnect();
+    this.disk?.stop();
     const emulator = this.emulator;
     this.emulator = undefined;
     if (!emulator) return;
@@ -217,3 +263,11 @@ export class V86Engine implements Engine {
   }
 }
 
+/** The saved state from its parts, checked against the whole file's sha256 where the manifest gives it. */
+async function joinParts(parts: ArrayBuffer[], state: { path: string; sha256?: string }, bundle: URL): Promise<ArrayBuffer> {
+  const whole = parts.length === 1 ? parts[0] : new Blob(parts).arrayBuffer();
+  const data = await whole;
+  if (parts.length > 1 && state.sha256 && (await sha256Hex(data)) !== state.sha256)
+    throw new TerminalError('file-corrupt', `The parts of ${new URL(state.path, bundle)} do not join into the file the bundle's manifest describes: they come from different builds. Copy the whole bundle again (or use the packages of one version), then press Retry.`);
+  return data;
+}

@@ -73,6 +73,7 @@ export class Machine {
     if (this.engine.restored) {
       // A restored guest sits at its prompt with a stale clock; input before start-up was lost.
       this.engine.setClock(Date.now() / 1000);
+      await this.keyPrompts();
       await this.freshPrompt(limits.restore).catch(() => {
         throw new TerminalError('boot-timeout', `The restored machine did not show a prompt within ${limits.restore} s. Press Retry; if it happens again, rebuild the bundle.`);
       });
@@ -87,6 +88,19 @@ export class Machine {
     });
     await this.within(ready, limits.total, `The guest did not get Docker ready within ${limits.total} s. Open the boot log to see how far it got, then press Retry.`);
     await this.within(prompt, limits.restore, 'Docker is ready but the shell did not show a prompt.');
+    await this.keyPrompts();
+  }
+
+  /**
+   * The key of the prompt marks (src/protocol/prompt.ts): a new one for this boot, given to the
+   * guest, or the machine's for a shell that shares it. A guest that does not answer keeps marks
+   * without a key.
+   */
+  private async keyPrompts(): Promise<void> {
+    if (this.engine.setPromptKey) {
+      const key = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+      if (await this.engine.setPromptKey(key)) this.prompts.setKey(key);
+    } else if (this.engine.promptKey) this.prompts.setKey(this.engine.promptKey);
   }
 
   /**

@@ -28,6 +28,11 @@ export class SharedShellEngine implements Engine {
   // The clock is the machine's, set by the terminal that started it.
   setClock(): void {}
 
+  /** The machine's prompt key (every shell of it reads the same), set by the terminal that started it. */
+  get promptKey(): string | undefined {
+    return this.host.promptKey;
+  }
+
   writeFile(file: PageFile): Promise<void> {
     if (!this.host.writeFile) throw new TerminalError('engine-unavailable', 'This machine cannot take files from the page.');
     return this.host.writeFile(file);

@@ -7,8 +7,11 @@
  *   ping N                          the agent answers `pong N`: it has read everything sent before
  *   warm                            start the warm-up after ready (dt-warm)
  *   warm-stop                       the reader typed: stop the warm-up at once
- * The guest answers on the same port: `pong N`, and dt-warm's `warm round N`, `warm done …` or
- * `warm stopped rounds=N`. Change a word here and in dt-init together.
+ *   mark KEY                        the key of the shells' prompt marks (src/protocol/prompt.ts)
+ * The guest answers on the same port: `pong N`, `marked KEY`, dt-warm's `warm round N`,
+ * `warm done …` or `warm stopped rounds=N`, and on its own `daemon down NAME` when containerd or
+ * dockerd dies (it starts it again) and `daemon up NAME` once it is back. Change a word here and
+ * in dt-init together.
  */
 export const CONTROL_PORT = 1;
 
@@ -18,6 +21,7 @@ export const control = {
   ping: (n: number) => `ping ${n}`,
   warm: () => 'warm',
   warmStop: () => 'warm-stop',
+  mark: (key: string) => `mark ${key}`,
 } as const;
 
 /** A message as the bytes written to the port. */

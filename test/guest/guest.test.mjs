@@ -227,4 +227,37 @@ describe('restored from the saved state', { concurrency: false }, () => {
     const r = await m.run("docker images --format '{{.Repository}}'", 120);
     assert.deepEqual(r.output.split('\n').sort(), [...manifest.images].sort());
   });
+
+  test('mark: the host gives the prompt marks a key, and the prompts carry it from then on', { timeout: 120_000 }, async () => {
+    const from = m.control.length;
+    m.sendControl('mark 0123abcd');
+    await controlLine(m, /marked 0123abcd/, from, 10);
+    const seen = m.console.length;
+    await m.run('true');
+    assert.match(m.console.slice(seen), /\x1b\]133;D;0;0123abcd\x07/);
+    assert.match(m.console.slice(seen), /\x1b\]133;B;\d+;0123abcd\x07/);
+  });
+
+  test('a container without --pids-limit gets 256 processes at most; --pids-limit still sets its own', { timeout: 600_000 }, async () => {
+    assert.deepEqual(await m.run('docker run --rm busybox cat /sys/fs/cgroup/pids.max', 600), { exitCode: 0, output: '256' });
+    assert.deepEqual(await m.run('docker run --rm --pids-limit 40 busybox cat /sys/fs/cgroup/pids.max', 600), { exitCode: 0, output: '40' });
+  });
+
+  test('a fork bomb stays inside its container: after Ctrl-C the daemons still run and docker works', { timeout: 900_000 }, async () => {
+    const bomb = m.run("timeout -s KILL 40 docker run --rm --name bomb busybox sh -c 'f(){ f | f & }; f; sleep 30'", 600);
+    await new Promise((r) => setTimeout(r, 25_000));
+    m.emulator.serial0_send('\x03');
+    await bomb.catch(() => undefined);
+    await m.run('docker rm -f bomb >/dev/null 2>&1; true', 300);
+    const r = await m.run('pgrep -x dockerd >/dev/null && pgrep -x containerd >/dev/null && docker run --rm busybox echo alive', 600);
+    assert.deepEqual(r, { exitCode: 0, output: 'alive' });
+  });
+
+  test('a daemon that dies is started again, and the host hears it on the control port', { timeout: 600_000 }, async () => {
+    const from = m.control.length;
+    await m.run('kill -9 $(pgrep -x dockerd)');
+    await controlLine(m, /daemon down dockerd/, from, 30);
+    await controlLine(m, /daemon up dockerd/, from, 300);
+    assert.deepEqual(await m.run('docker run --rm busybox echo back', 600), { exitCode: 0, output: 'back' });
+  });
 });

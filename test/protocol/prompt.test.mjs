@@ -99,3 +99,63 @@ test('onStart is called as the command is typed, after what was ahead of it; idl
   t.feed('\r\n' + prompt(0, 4));
   assert.equal(t.idle, true);
 });
+
+// The prompt marks with this boot's key, as .bashrc prints them once the host has given it.
+const keyed = (status, n, key = 'c0ffee') => `\x1b]133;D;${status};${key}\x07\x1b]133;A\x07~ # \x1b]133;B;${n};${key}\x07`;
+
+test('with a key, marks a command prints without it do not end the command, nor shift the next result', async () => {
+  const t = new PromptTracker();
+  const sent = [];
+  const send = (s) => sent.push(s);
+  t.feed(keyed(0, 1));
+  t.setKey('c0ffee');
+  let done = false;
+  const first = t.run("printf '\\033]133;D;0\\007\\033]133;B;999\\007'; exit 7", send).then((r) => ((done = true), r));
+  await Promise.resolve();
+  t.feed("printf ...\r\n\x1b]133;D;0\x07\x1b]133;B;999\x07\x1b]133;D;0;bad\x07\x1b]133;B;998;bad\x07");
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(done, false, 'forged marks ended the command');
+  t.feed(keyed(7, 2));
+  assert.equal((await first).exitCode, 7);
+  const second = t.run('echo next', send);
+  await Promise.resolve();
+  t.feed('echo next\r\nnext\r\n' + keyed(0, 3));
+  assert.deepEqual(await second, { exitCode: 0, output: 'next' });
+});
+
+test('a command that runs nothing (blank, comments) resolves at once and types nothing', async () => {
+  const { t, sent, send } = tracker();
+  for (const c of ['', '   ', '# a comment', '  # one\n\n# two'])
+    assert.deepEqual(await t.run(c, send), { exitCode: 0, output: '' }, JSON.stringify(c));
+  assert.deepEqual(sent, []);
+  assert.equal(t.idle, true);
+});
+
+test('a command of several lines is typed as one paste and gives one result', async () => {
+  const { t, sent, send } = tracker();
+  const r = t.run('echo first\necho second', send);
+  await Promise.resolve();
+  assert.deepEqual(sent, ['\x1b[200~echo first\necho second\x1b[201~\r']);
+  t.feed('echo first\r\necho second\r\nfirst\r\nsecond\r\n' + prompt(0, 2));
+  assert.deepEqual(await r, { exitCode: 0, output: 'first\nsecond' });
+});
+
+test('a line the reader left half-typed is taken away first and put back after', async () => {
+  const { t, sent, send } = tracker();
+  t.typed('echo AAA');
+  const r = t.run('echo BBB', send);
+  await Promise.resolve();
+  assert.deepEqual(sent, ['\x05\x15echo BBB\r']);
+  t.feed('echo BBB\r\nBBB\r\n' + prompt(0, 2));
+  assert.deepEqual(await r, { exitCode: 0, output: 'BBB' });
+  await Promise.resolve();
+  assert.deepEqual(sent, ['\x05\x15echo BBB\r', '\x19']);
+  // Typed and rubbed out again: nothing to put back.
+  const u = tracker();
+  u.t.typed('ab\x7f\x7f');
+  const r2 = u.t.run('true', u.send);
+  await Promise.resolve();
+  assert.deepEqual(u.sent, ['true\r']);
+  u.t.feed('true\r\n' + prompt(0, 2));
+  await r2;
+});

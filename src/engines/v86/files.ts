@@ -6,7 +6,7 @@ import { TerminalError } from '../../boot/errors.js';
  * file (it adds a second entry), nor sets a mode, so these use its file system object directly.
  */
 export interface Fs9p {
-  inodes: Array<{ mode: number; size: number }>;
+  inodes: Array<{ mode: number; size: number; symlink?: string }>;
   SearchPath(path: string): { id: number; parentid: number };
   IsDirectory(id: number): boolean;
   CreateDirectory(name: string, parentid: number): number;
@@ -15,8 +15,10 @@ export interface Fs9p {
   read_file(path: string): Promise<Uint8Array | null>;
 }
 
+const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
 
 function folderOf(fs: Fs9p, path: string): number {
   let parent = 0;
@@ -52,6 +54,9 @@ export async function readFile(fs: Fs9p, path: string): Promise<Uint8Array> {
   const { id } = fs.SearchPath(path);
   if (id === -1) throw new TerminalError('file-not-found', `There is no "${path}" in the working directory (~/work).`);
   if (fs.IsDirectory(id)) throw new TerminalError('file-not-found', `"${path}" is a folder, not a file.`);
+  const inode = fs.inodes[id];
+  if ((inode.mode & S_IFMT) === S_IFLNK)
+    throw new TerminalError('invalid-file', `"${path}" is a symbolic link${inode.symlink ? ` to "${inode.symlink}"` : ''}, not a file: read the file it points to.`);
   const data = await fs.read_file(path);
   // (v86 hands out a view of its own buffer: copy, so the page cannot change the file by accident)
   return data ? data.slice() : new Uint8Array(0);

@@ -53,17 +53,53 @@ async function withSite(fn) {
   }
 }
 
-/** A fresh browser context (empty cache), the page loaded, Start clicked, until ready. */
-async function startMachine(browser, url) {
+/**
+ * Memory of the whole browser: the sum of the proportional set size (Pss) of Chromium's processes,
+ * in MB. A terminal's cost is the difference from before it started.
+ */
+function browserPss(browser) {
+  const root = browser.process()?.pid;
+  if (!root || !fs.existsSync('/proc/self/smaps_rollup')) return NaN;
+  const parents = new Map();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      parents.set(Number(pid), Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parents) if (tree.has(ppid) && !tree.has(pid)) tree.add(pid), (grew = true);
+  }
+  let kb = 0;
+  for (const pid of tree) {
+    try {
+      kb += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return kb / 1024;
+}
+
+/**
+ * A fresh browser context (empty cache), the page loaded, Start clicked, until ready. `throttle`
+ * slows the page's CPU that many times (CDP), a stand-in for a phone-class CPU.
+ */
+async function startMachine(browser, url, { throttle } = {}) {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   const cdp = await page.createCDPSession();
+  if (throttle) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
   let bytes = 0;
   cdp.on('Network.loadingFinished', (e) => (bytes += e.encodedDataLength));
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(() => document.querySelector('docker-terminal')?.shadowRoot?.querySelector('[part=start-button]'));
+  const pssBefore = browserPss(browser);
   const seconds = await page.evaluate(
     () =>
       new Promise((resolve, reject) => {
@@ -75,7 +111,7 @@ async function startMachine(browser, url) {
       }),
   );
   const bytesAtReady = bytes;
-  return { context, page, seconds, bytes: bytesAtReady, bytesNow: () => bytes, close: () => context.close() };
+  return { context, page, seconds, bytes: bytesAtReady, bytesNow: () => bytes, pssBefore, close: () => context.close() };
 }
 
 /** Runs a command in the element's shell; returns wall seconds, checks the exit code. */
@@ -122,6 +158,7 @@ async function main() {
 
   await withSite(async ({ server, browser }) => {
     if (!coldOnly) await savedState({ server, browser });
+    if (!coldOnly) await phoneClass({ server, browser });
     if (runs.cold) {
       console.log(`cold boot (memory=384 differs from the state's ${manifest.memory} MiB):`);
       const colds = [];
@@ -176,6 +213,7 @@ async function savedState({ server, browser }) {
   // chunks it reads is only starting. A first run is one sample per machine: more machines.
   const firsts = [];
   const firstBytes = [];
+  const memory = [];
   for (let i = 0; i < runs.first; i++) {
     if (i > 0) {
       await machine.close();
@@ -185,9 +223,11 @@ async function savedState({ server, browser }) {
     if (first.output !== 'hi') throw new Error(`docker run printed ${JSON.stringify(first.output)}`);
     firsts.push(first.seconds);
     firstBytes.push(machine.bytesNow() / 1e6);
+    memory.push(browserPss(browser) - machine.pssBefore);
   }
   record('docker run --rm busybox echo hi, first after ready', firsts, 's');
   record('downloaded by the end of that first run', firstBytes, 'MB');
+  record('memory per terminal (Chromium PSS, after ready and a docker run)', memory, 'MB');
   const { page } = machine;
   const next = [];
   for (let i = 0; i < runs.short; i++) next.push((await timed(page, 'docker run --rm busybox echo hi')).seconds);
@@ -230,6 +270,20 @@ async function savedState({ server, browser }) {
     await micro('container: dd 10 MB to /tmp (overlay2)', inContainer('dd'), REF.dd10mb, inside);
   }
   await machine.close();
+}
+
+/**
+ * The same start and first run with the page's CPU throttled 4× through CDP: a stand-in for a
+ * phone-class CPU (it slows the page's main thread, where v86 runs; not the network or the disk).
+ */
+async function phoneClass({ server, browser }) {
+  console.log('phone-class stand-in: the CPU throttled 4× (CDP):');
+  const m = await startMachine(browser, server.url, { throttle: 4 });
+  record('time to ready, saved state, CPU throttled 4×', [m.seconds], 's');
+  const first = await timed(m.page, 'docker run --rm busybox echo hi');
+  record('docker run --rm busybox echo hi, first after ready, CPU throttled 4×', [first.seconds], 's');
+  record('memory per terminal, CPU throttled 4×', [browserPss(browser) - m.pssBefore], 'MB');
+  await m.close();
 }
 
 function table(rows) {

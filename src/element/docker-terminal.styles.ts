@@ -1,8 +1,9 @@
 import { css } from 'lit';
 
 /**
- * Theming: the --docker-terminal-* custom properties below, and the parts
- * poster, start-button, progress, progress-bar, stages, boot-log, error, retry-button, notice, terminal.
+ * Theming: the --docker-terminal-* custom properties below, and the parts poster, start-button,
+ * progress-screen, progress, progress-bar, stages, cancel-button, boot-log, error, retry-button,
+ * notice, restart-button, terminal, key-bar, key.
  */
 export const styles = css`
   :host {
@@ -29,12 +30,47 @@ export const styles = css`
   :host([hidden]) {
     display: none;
   }
-  [part='terminal'] {
+  /* A narrow screen gets a smaller font, so a phone shows 40 columns or more. */
+  @media (max-width: 480px) {
+    :host {
+      --docker-terminal-font-size: 12px;
+    }
+  }
+  .stack {
     position: absolute;
     inset: 0.5rem;
+    display: flex;
+    flex-direction: column;
+    gap: 0.4rem;
   }
-  :host(:not([state='ready'])) [part='terminal'] {
+  [part='terminal'] {
+    position: relative;
+    flex: 1;
+    min-height: 0;
+  }
+  :host(:not([state='ready'])) .stack {
     visibility: hidden;
+  }
+  [part='key-bar'] {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.3rem;
+  }
+  [part='key'] {
+    flex: 1 0 2.4rem;
+    min-height: 2.4rem;
+    padding: 0 0.4rem;
+    border: 1px solid var(--docker-terminal-muted);
+    border-radius: 6px;
+    background: transparent;
+    color: var(--docker-terminal-foreground);
+    font: 0.95rem var(--docker-terminal-font-family);
+    touch-action: manipulation;
+  }
+  [part='key'][aria-pressed='true'] {
+    background: var(--docker-terminal-accent);
+    border-color: var(--docker-terminal-accent);
+    color: #fff;
   }
   .overlay {
     position: absolute;
@@ -145,6 +181,11 @@ export const styles = css`
     background: #5c2b00;
     color: #fff;
     font-size: 0.9rem;
+  }
+  [part='notice'] .actions {
+    display: flex;
+    flex: none;
+    gap: 0.5rem;
   }
   .note {
     font-size: 0.9rem;

@@ -36,7 +36,8 @@ export default {
     chunkFileNames: (chunk) => `chunks/${/\/engines\/(\w+)\/engine\.js$/.exec(chunk.facadeModuleId ?? '')?.[1] ?? '[name]'}-[hash].js`,
     sourcemap: true,
   },
-  plugins: [resolve({ browser: true }), terser({ format: { comments: false } }), copyV86Wasm()],
+  // (licence comments stay, as the bundled packages ask; the notices file has them all too)
+  plugins: [resolve({ browser: true }), terser({ format: { comments: /@license|@preserve|^!/ } }), copyV86Wasm()],
   onwarn(warning, warn) {
     if (warning.code === 'EVAL' && warning.id?.includes('v86')) return;
     warn(warning);

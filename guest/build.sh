@@ -78,6 +78,8 @@ update_lists() {
   apt_in "$1" apt-get update >&2
   touch "$d/updated"
 }
+# "package version source" of a .deb, for SOURCES.md.
+deb_line() { dpkg-deb -f "$1" Package Version Source | awk -F': ' '{ v[$1] = $2 } END { print v["Package"], v["Version"], v["Source"] }'; }
 # "package=version" for each package a set needs, sorted.
 closure() { local s=$1; shift; apt_in "$s" apt-get install -s "$@" | awk '/^Inst /{sub(/^\(/, "", $3); print $2 "=" $3}' | sort; }
 
@@ -103,7 +105,9 @@ case $trixie_versions in *=$'\n'*|*=) say "trixie's lists lack one of: $trixie_p
 # ---- stage 1: the configured Debian root file system, kernel and initramfs, keyed by suite, package
 # versions and the files that make them (about 5 minutes, most of it the configure boot) ----
 stage1_hash=$( (cd "$here" && sha256sum initramfs/init configure/dt-configure tools/unpack-debs.sh tools/flat-kernel.mjs tools/configure.mjs) | sha256sum | cut -c1-16)
-rootfs_key=$(printf '%s\n' "$suite" "$pkg_versions" "$boot_versions" "$stage1_hash" | sha256sum | cut -c1-16)
+# (stage1_layout: what the cached folder holds; raise it when stage 1 keeps more)
+stage1_layout=2
+rootfs_key=$(printf '%s\n' "$suite" "$pkg_versions" "$boot_versions" "$stage1_hash" "$stage1_layout" | sha256sum | cut -c1-16)
 base=$cache/rootfs-$rootfs_key
 if [ ! -e "$base/.complete" ]; then
   bw=$cache/rootfs-work-$rootfs_key
@@ -159,6 +163,9 @@ if [ ! -e "$base/.complete" ]; then
   mkdir -p "$bw/out"
   mv "$bw"/{root.tar,vmlinuz,initrd.img,seabios.bin,vgabios.bin,configure.log} "$bw/out/"
   cp "$bw/boot/x/bin/busybox" "$bw/out/busybox"
+  # (busybox's and the BIOS's licences and sources, for the bundle's licenses/ and SOURCES.md)
+  cp -rL "$bw/boot/x/usr/share/doc" "$bw/out/doc"
+  for f in "$bw"/boot/*.deb; do deb_line "$f"; done >"$bw/out/boot-packages"
   echo "$kver" >"$bw/out/kver"
   echo "$pkg_versions" >"$bw/out/packages"
   rm -rf "$base" && mv "$bw/out" "$base" && rm -rf "$bw"
@@ -168,7 +175,10 @@ else
 fi
 
 # ---- stage 2: the bundle, keyed by the root file system, the recipe and v86 ----
-recipe_hash=$( (cd "$here" && find . -path ./tools/node_modules -prune -o \( -type f -o -type l \) -print | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+# (The state is baked by guest/tools/machine.mjs with the element's v86 configuration and protocols,
+# so their sources are part of the recipe too.)
+recipe_hash=$( { (cd "$here" && find . -path ./tools/node_modules -prune -o \( -type f -o -type l \) -print | LC_ALL=C sort | xargs sha256sum)
+  (cd "$here/.." && sha256sum src/engines/v86/config.ts src/engines/v86/jit.ts src/protocol/*.ts); } | sha256sum | cut -c1-16)
 bundle_key=$(printf '%s\n' "$rootfs_key" "$recipe_hash" "$v86_version" "$memory_mb" "$disk_size" "$chunk_size" "$pkg_versions" "$trixie_versions" | sha256sum | cut -c1-16)
 bundle=$cache/bundle-$bundle_key
 if [ -e "$bundle/manifest.json" ]; then
@@ -188,6 +198,7 @@ else
   # installing)
   mkdir -p "$work/trixie"
   (cd "$work/trixie" && apt_in trixie apt-get download $trixie_pkgs >&2 && for f in *.deb; do dpkg-deb -x "$f" "$root"; done)
+  for f in "$work"/trixie/*.deb; do deb_line "$f"; done >"$work/trixie-packages"
   # (groupadd -r as docker.io's scripts run it: the highest free system gid; groupadd -R itself would
   # chroot, which needs real root)
   gid=$(awk -F: '{ used[$3] = 1 } END { for (g = 999; g >= 100; g--) if (!used[g]) { print g; exit } }' "$root/etc/group")
@@ -209,6 +220,14 @@ else
   # dt-warm's container: busybox as its /bin/true (busybox runs the applet its name says), read-only
   mkdir -p "$root/usr/share/docker-terminal/warm/rootfs"/{bin,proc,dev,sys}
   cp "$busybox" "$root/usr/share/docker-terminal/warm/rootfs/bin/true"
+  # The licences of what the machine holds (each package's Debian copyright file, and the texts they
+  # name), and the Debian sources it comes from: shipped with the bundle, as the GPL asks.
+  mkdir -p "$work/licenses"
+  for d in "$root"/usr/share/doc/*/ "$base"/doc/*/; do
+    if [ -f "$d/copyright" ]; then cp -L "$d/copyright" "$work/licenses/$(basename "$d").copyright"; fi
+  done
+  cp -rL "$root/usr/share/common-licenses" "$work/licenses/common-licenses"
+  node "$here/tools/sources.mjs" "$root/var/lib/dpkg/status" "$work/trixie-packages" "$base/boot-packages" >"$work/SOURCES.md"
   # (and udev's hardware database, 13 MB: no udevd runs in this guest)
   rm -rf "$root"/usr/share/{doc,man,info,locale}/* "$root/boot"/* "$root"/var/log/* \
     "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* "$root"/usr/lib/udev/hwdb.bin
@@ -228,6 +247,8 @@ else
   # (level 22 with a 64 MiB window: 34.5 MB against 37.0 MB at -19; v86's decoder then holds a
   # 64 MiB window while it unpacks, 128 MiB would save only 0.4 MB more)
   zstd -q --ultra -22 --zstd=wlog=26 -T0 -f "$work/state.bin" -o "$work/state.bin.zst"
+  # (in parts of 16 MiB: CDNs serve no file of 20 MB or more)
+  split -b 16777216 -d -a 1 "$work/state.bin.zst" "$work/state.bin.zst."
   mkdir -p "$work/disk"
   split -b "$chunk_size" -a 6 -d "$work/disk.img" "$work/disk/part-"
   (cd "$work/disk" && for f in part-*; do
@@ -237,7 +258,8 @@ else
   step 8 "writing the bundle"
   bundle_tmp=$bundle.tmp
   rm -rf "$bundle_tmp" && mkdir -p "$bundle_tmp"
-  cp "$work"/{seabios.bin,vgabios.bin,initrd.img,state.bin.zst} "$bundle_tmp/"
+  cp "$work"/{seabios.bin,vgabios.bin,initrd.img,SOURCES.md} "$work"/state.bin.zst.? "$bundle_tmp/"
+  cp -r "$work/licenses" "$bundle_tmp/licenses"
   # (the flat kernel is 15 MB: gzip, 7 MB, which the browser unpacks natively)
   gzip -9 -n -c "$work/vmlinuz" >"$bundle_tmp/vmlinuz.gz"
   mv "$work/disk" "$bundle_tmp/disk"

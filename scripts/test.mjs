@@ -24,7 +24,7 @@ const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: repo })
 
 const wtr = run('npx', ['wtr']);
 const wtrQemu = run('npx', ['wtr', '--config', 'web-test-runner.qemu.config.mjs']);
-const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/build/', 'test/protocol/', 'test/engine/', 'test/qemu/c2w-init.test.mjs', 'test/guest/', 'test/e2e/']);
+const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/build/', 'test/protocol/', 'test/engine/', 'test/qemu/c2w-init.test.mjs', 'test/guest/', 'test/e2e/', 'test/release/', 'test/docs/']);
 
 const counts = ['wtr.json', 'node.json', 'wtr-qemu.json'].map((f) => {
   try {

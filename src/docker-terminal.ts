@@ -1,12 +1,14 @@
 /**
  * docker-terminal: `<docker-terminal>`, a live terminal with a real Docker daemon in the reader's tab.
  * Importing this module registers the element. It stays small: xterm.js, the emulator and the
- * machine's files load only when the reader starts the terminal.
+ * machine's files load only when the reader starts the terminal. Imported on a server (SSR), it
+ * touches no browser API (under Node, lit's DOM shim takes the definitions).
  */
-import { DockerTerminal, assetsBase } from './element/docker-terminal.component.js';
+import { getBasePath, setBasePath, setEntryFolder } from './element/base-path.js';
+import { DockerTerminal } from './element/docker-terminal.component.js';
 import { DockerTerminalCommand } from './element/docker-terminal-command.component.js';
 
-export { DockerTerminal, DockerTerminalCommand };
+export { DockerTerminal, DockerTerminalCommand, getBasePath, setBasePath };
 export type { TerminalState } from './element/docker-terminal.component.js';
 export type { CommandStatus } from './element/docker-terminal-command.component.js';
 export type * from './element/events.js';
@@ -14,11 +16,13 @@ export type { RunResult } from './protocol/prompt.js';
 export type { ErrorCode } from './boot/errors.js';
 export type { Manifest } from './boot/manifest.js';
 
-// The bundle (`guest/`) and the emulator's wasm sit beside this file by default.
-assetsBase.url = new URL('./', import.meta.url);
+// The bundle (`guest/`) and the emulator's wasm sit beside this file, unless setBasePath() says otherwise.
+setEntryFolder(new URL('./', import.meta.url));
 
-if (!customElements.get('docker-terminal')) customElements.define('docker-terminal', DockerTerminal);
-if (!customElements.get('docker-terminal-command')) customElements.define('docker-terminal-command', DockerTerminalCommand);
+if (globalThis.customElements) {
+  if (!customElements.get('docker-terminal')) customElements.define('docker-terminal', DockerTerminal);
+  if (!customElements.get('docker-terminal-command')) customElements.define('docker-terminal-command', DockerTerminalCommand);
+}
 
 declare global {
   interface HTMLElementTagNameMap {

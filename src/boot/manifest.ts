@@ -10,6 +10,14 @@ export interface BundleFile {
   compression?: 'gzip' | 'zstd';
   /** Bytes once unpacked. */
   rawSize?: number;
+  /** The file in parts (each under the 20 MB a CDN serves), joined in order; path names the whole. */
+  parts?: BundleFilePart[];
+}
+
+export interface BundleFilePart {
+  path: string;
+  size: number;
+  sha256?: string;
 }
 
 export interface DiskFile extends BundleFile {
@@ -19,6 +27,10 @@ export interface DiskFile extends BundleFile {
   compression?: 'zstd';
   /** Bytes of all chunk files together (what a reader would download at most). */
   bytes?: number;
+  /** Where the chunks are, if not beside path: from chunk `from` on, under `url` (relative to the bundle). */
+  bases?: Array<{ from: number; url: string }>;
+  /** One 32-byte sha256 per chunk file, in order. */
+  sha256s?: BundleFile;
   /**
    * Chunk indexes in the order the guest first reads them: during a cold boot, and during the
    * reader's first commands after a restore. The v86 engine fetches them ahead of the guest.
@@ -40,6 +52,8 @@ export interface Manifest {
   stages?: string[];
   /** Docker images preloaded in the guest, usable offline. */
   images: string[];
+  /** The v86 version the saved state was made with; another v86 cannot restore it. */
+  v86?: string;
   files: {
     bios?: BundleFile;
     vgaBios?: BundleFile;
@@ -87,12 +101,20 @@ export function validateManifest(data: unknown, where = 'manifest.json'): Manife
       throw bad(`files.${name} needs a "path" and a "size"`);
     if (name !== 'disk' && file.compression !== undefined && file.compression !== 'gzip')
       throw bad(`files.${name}.compression must be "gzip" if given, not ${JSON.stringify(file.compression)}`);
+    if (file.parts !== undefined && (!Array.isArray(file.parts) || !file.parts.length || file.parts.some((p) => typeof p?.path !== 'string' || typeof p?.size !== 'number')))
+      throw bad(`files.${name}.parts must be a list of parts, each with a "path" and a "size"`);
   }
+  if (m.v86 !== undefined && typeof m.v86 !== 'string') throw bad('"v86" must be the version string of v86');
   const files = m.files as Manifest['files'];
   if (m.engine === 'v86') {
     for (const need of ['bios', 'vgaBios', 'disk'] as const) if (!files[need]) throw bad(`files.${need} is missing`);
     if (!files.state && !(files.kernel && files.initrd)) throw bad('it has neither a saved state nor a kernel and initrd');
     if (!(files.disk!.chunkSize > 0)) throw bad('files.disk.chunkSize must be a positive number');
+    const disk = files.disk!;
+    if (disk.bases !== undefined && (!Array.isArray(disk.bases) || disk.bases.some((b) => !Number.isInteger(b?.from) || typeof b?.url !== 'string')))
+      throw bad('files.disk.bases must be a list of {"from": a chunk index, "url": a folder}');
+    if (disk.sha256s !== undefined && (typeof disk.sha256s?.path !== 'string' || disk.sha256s.size !== disk.chunks * 32))
+      throw bad(`files.disk.sha256s must name a file of 32 bytes per chunk (${disk.chunks * 32} bytes)`);
     const prefetch = files.disk!.prefetch as Record<string, unknown> | undefined;
     if (prefetch !== undefined) {
       const chunks = files.disk!.chunks;

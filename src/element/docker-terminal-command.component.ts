@@ -1,6 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import type { RunResult } from '../protocol/prompt.js';
+import { isNoOp, type RunResult } from '../protocol/prompt.js';
 import type { DockerTerminal } from './docker-terminal.component.js';
 import { emit, type DockerTerminalCommandDoneDetail, type DockerTerminalCommandStartDetail } from './events.js';
 import { styles } from './docker-terminal-command.styles.js';
@@ -191,7 +191,8 @@ export class DockerTerminalCommand extends LitElement {
         this.status = 'running';
         this.message = 'Running…';
       };
-      for (const line of this.commands) {
+      // (comment lines are shown, not typed)
+      for (const line of this.commands.filter((l) => !isNoOp(l))) {
         result = await Promise.race([terminal.run(line, { onStart: typed }), exited]);
         outputs.push(result.output);
         if (result.exitCode !== 0) break;

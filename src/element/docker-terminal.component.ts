@@ -5,16 +5,16 @@ import { startBytes } from '../boot/manifest.js';
 import type { Engine, ShellChannel } from '../engines/engine.js';
 import { checkPath, filesFromRecord, filesFromScripts, mergeFiles, pageFile, WORKDIR, type FileData, type FileEntry, type PageFile } from '../files/page-files.js';
 import type { RunResult } from '../protocol/prompt.js';
+import { bundleFolder, getBasePath } from './base-path.js';
 import { MachineController, type TerminalState } from './machine-controller.js';
 import { errorScreen, noticeBanner, poster, progressScreen, type BootLogView } from './screens.js';
-import { checkLoadMode, resolveSettings } from './settings.js';
+import { keyBar, keyBarShown, type KeyBarMode } from './key-bar.js';
+import { LoadController } from './load-controller.js';
+import { resolveSettings } from './settings.js';
 import { shareHost } from './share.js';
 import { styles } from './docker-terminal.styles.js';
 
 export type { TerminalState };
-
-/** Set by the entry module: the folder the element's script was loaded from. */
-export const assetsBase = { url: new URL('./', import.meta.url) };
 
 /**
  * A live terminal with a real Docker daemon, running in the reader's tab.
@@ -30,6 +30,7 @@ export const assetsBase = { url: new URL('./', import.meta.url) };
  *
  * @csspart poster - The start screen.
  * @csspart start-button - The Start button on the poster.
+ * @csspart warning - On the poster: the device reports little memory, or the browser asks to save data.
  * @csspart progress-screen - The screen shown while downloading and booting (holds the parts below).
  * @csspart progress - The download and boot progress block.
  * @csspart progress-bar - The progress bar itself.
@@ -38,7 +39,11 @@ export const assetsBase = { url: new URL('./', import.meta.url) };
  * @csspart error - The error screen.
  * @csspart retry-button - Retry on the error screen.
  * @csspart notice - A banner over a running terminal (a later failure).
+ * @csspart restart-button - Restart machine, in the notice.
+ * @csspart cancel-button - Cancel, on the progress screen: stops the start.
  * @csspart terminal - The xterm.js terminal.
+ * @csspart key-bar - The bar of keys a touch keyboard lacks, under the terminal (see key-bar).
+ * @csspart key - Each button of the key bar.
  *
  * @cssprop --docker-terminal-height - Height of the element (default 24rem).
  * @cssprop --docker-terminal-background - Background colour (also the terminal's).
@@ -74,6 +79,11 @@ export class DockerTerminal extends LitElement {
    * are the other terminal's: setting them here as well is an error.
    */
   @property() share: string | null = null;
+  /**
+   * A bar of the keys a touch keyboard lacks (Esc, Tab, a sticky Ctrl, the arrows, | ~ / -) under
+   * the terminal: `auto` (the default) shows it on a touch screen, `on` and `off` always or never.
+   */
+  @property({ attribute: 'key-bar' }) keyBar: KeyBarMode | null = null;
   /** Tell xterm.js to keep an accessible text mirror of the screen for screen readers. */
   @property({ type: Boolean, attribute: 'screen-reader' }) screenReader = false;
   /**
@@ -86,34 +96,16 @@ export class DockerTerminal extends LitElement {
   @property({ reflect: true }) state: TerminalState = 'idle';
 
   private readonly machine = new MachineController(this);
-  private visibility: IntersectionObserver | undefined;
   /** Files given with writeFile(): written now if running, and on every start. */
   private writtenFiles = new Map<string, PageFile>();
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    let mode;
-    try {
-      mode = checkLoadMode(this.load);
-    } catch (e) {
-      this.machine.fail(e);
-      return;
-    }
-    if (mode === 'eager') void this.start().catch(() => undefined);
-    else {
-      void this.peek();
-      if (mode === 'visible') this.startWhenVisible();
-    }
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.visibility?.disconnect();
-    this.visibility = undefined;
+  constructor() {
+    super();
+    new LoadController(this);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('files') && this.state === 'ready') void this.writePageFiles(filesFromRecord(this.files)).catch((e) => this.machine.fail(e));
+    if (changed.has('files') && this.state === 'ready') void this.writePageFiles(filesFromRecord(this.files)).catch((e) => this.fail(e));
     // The page pointed src elsewhere before starting: show that bundle's size (or its error) instead.
     if (changed.has('src') && changed.get('src') !== undefined && (this.state === 'idle' || this.state === 'error') && !this.machine.isStarting) {
       this.state = 'idle';
@@ -130,6 +122,12 @@ export class DockerTerminal extends LitElement {
   /** Stops the machine and frees its memory. What ran inside it is gone. */
   stop(): Promise<void> {
     return this.machine.stop();
+  }
+
+  /** Stops the machine and starts a fresh one (the saved state again, the page's files again). */
+  async restart(): Promise<void> {
+    await this.machine.stop();
+    return this.start();
   }
 
   /**
@@ -198,13 +196,13 @@ export class DockerTerminal extends LitElement {
 
   /** @internal */
   get bundleBase(): URL {
-    const url = new URL(this.src ?? 'guest/', this.src ? document.baseURI : assetsBase.url);
-    if (!url.pathname.endsWith('/')) url.pathname += '/';
-    return url;
+    return bundleFolder(this.src);
   }
 
   /** @internal */
-  readonly assets = assetsBase.url;
+  get assets(): URL {
+    return getBasePath();
+  }
 
   /** @internal */
   rawSettings() {
@@ -229,6 +227,11 @@ export class DockerTerminal extends LitElement {
     return x instanceof DockerTerminal;
   }
 
+  /** Shows an error in the element. @internal */
+  fail(e: unknown): void {
+    this.machine.fail(e);
+  }
+
   private noFiles(): TerminalError {
     return new TerminalError('engine-unavailable', `The ${this.engine ?? 'qemu'} engine cannot take files from the page; use engine="v86", or let the reader create the files in ${WORKDIR}.`);
   }
@@ -238,7 +241,8 @@ export class DockerTerminal extends LitElement {
    * attributes checked against it and the page's files checked, so a page author sees mistakes
    * at once. With `share`, the terminal it names (once the page is parsed).
    */
-  private async peek(): Promise<void> {
+  /** @internal */
+  async peek(): Promise<void> {
     try {
       if (this.share !== null) {
         if (document.readyState === 'loading') await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
@@ -246,26 +250,18 @@ export class DockerTerminal extends LitElement {
       } else resolveSettings(this.rawSettings(), await this.machine.fetchManifest());
       this.pageFiles();
     } catch (e) {
-      if (this.state === 'idle') this.machine.fail(e);
+      if (this.state === 'idle') this.fail(e);
     }
-  }
-
-  private startWhenVisible(): void {
-    this.visibility = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) {
-        this.visibility?.disconnect();
-        this.visibility = undefined;
-        void this.start().catch(() => undefined);
-      }
-    });
-    this.visibility.observe(this);
   }
 
   protected override render() {
     const m = this.machine;
     return html`
-      <div part="terminal" role="region" aria-label="Docker terminal"></div>
-      ${noticeBanner(m.notice, () => m.dismissNotice())} ${this.renderScreen()}
+      <div class="stack">
+        <div part="terminal" role="region" aria-label="Docker terminal"></div>
+        ${this.state === 'ready' && keyBarShown(this.keyBar) ? keyBar(m.ctrl, (k) => m.pressKey(k)) : nothing}
+      </div>
+      ${noticeBanner(m.notice, () => m.dismissNotice(), () => void this.restart().catch(() => undefined))} ${this.renderScreen()}
     `;
   }
 
@@ -278,7 +274,7 @@ export class DockerTerminal extends LitElement {
         return poster({ stopped: this.state === 'stopped', bytes: this.startBytes(), disk: !!m.manifest?.files.disk, share: this.share, onStart: () => m.retry() });
       case 'loading':
       case 'booting':
-        return progressScreen(m.progress, this.state === 'loading', m.notes, log);
+        return progressScreen(m.progress, this.state === 'loading', m.notes, log, () => void this.stop());
       case 'error':
         return errorScreen(m.error!, () => m.retry(), log);
       default:

@@ -6,6 +6,7 @@ import { loadEngine } from '../engines/index.js';
 import type { PageFile } from '../files/page-files.js';
 import { stripEscapes } from '../protocol/prompt.js';
 import { BOOT_STAGES, stageIndex } from '../protocol/stages.js';
+import { barKeySequence, withCtrl, type BarKey } from '../terminal/keys.js';
 import type { TerminalView } from '../terminal/xterm.js';
 import { emit, type DockerTerminalErrorDetail, type DockerTerminalProgressDetail } from './events.js';
 import { Machine } from './machine.js';
@@ -53,6 +54,8 @@ export class MachineController implements ReactiveController {
   private abort: AbortController | undefined;
   private starting: Promise<void> | undefined;
   private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+  /** What the reader typed before the prompt, typed at it; undefined once the prompt is there. */
+  private earlyKeys: string | undefined;
   /** Undoes what sharing another terminal's machine set up (its exit listener). */
   private unshare: (() => void) | undefined;
 
@@ -99,6 +102,27 @@ export class MachineController implements ReactiveController {
     void this.start().catch(() => undefined);
   }
 
+  /** The key bar's Ctrl is down: the next letter typed becomes its control character. */
+  ctrl = false;
+
+  /** A key of the key bar. */
+  pressKey(key: BarKey): void {
+    if (key.sticky) this.ctrl = !this.ctrl;
+    else this.type(barKeySequence(key, this.terminal?.term.modes.applicationCursorKeysMode ?? false));
+    this.host.requestUpdate();
+  }
+
+  /** What the reader types; keys typed before the prompt wait for it (the shell would lose them). */
+  private type(data: string): void {
+    if (this.ctrl) {
+      this.ctrl = false;
+      data = withCtrl(data);
+      this.host.requestUpdate();
+    }
+    if (this.earlyKeys === undefined) this.machine?.send(data);
+    else this.earlyKeys += data;
+  }
+
   toggleLog(): void {
     this.showLog = !this.showLog;
     this.host.requestUpdate();
@@ -143,7 +167,7 @@ export class MachineController implements ReactiveController {
     const began = performance.now();
     const abort = new AbortController();
     this.abort = abort;
-    Object.assign(this, { error: undefined, notice: undefined, bootLog: '', progress: { stage: 'download', loaded: 0, total: 0 } });
+    Object.assign(this, { error: undefined, notice: undefined, bootLog: '', earlyKeys: '', progress: { stage: 'download', loaded: 0, total: 0 } });
     host.state = 'loading';
     try {
       // A terminal that shares a machine joins it at its prompt: no image, no boot of its own.
@@ -183,6 +207,8 @@ export class MachineController implements ReactiveController {
         await this.machine!.freshPrompt(30);
         this.machine!.ready();
       }
+      if (this.earlyKeys) this.machine!.send(this.earlyKeys);
+      this.earlyKeys = undefined;
       this.terminal!.focus();
       emit(host, 'docker-terminal-ready', { restored: engine.restored, seconds: (performance.now() - began) / 1000 });
       for (const w of this.readyWaiters.splice(0)) w.resolve();
@@ -218,6 +244,7 @@ export class MachineController implements ReactiveController {
       },
       onConsole: (text) => this.machine?.consoleText(text),
       onError: (error) => this.fail(error),
+      onRecovered: () => this.dismissNotice(),
       onNotice: (text) => {
         this.notes = [...this.notes, text];
         this.host.requestUpdate();
@@ -274,7 +301,7 @@ export class MachineController implements ReactiveController {
       container,
       root,
       {
-        onData: (data) => this.machine?.send(data),
+        onData: (data) => this.type(data),
         onResize: (rows, cols) => this.host.state === 'ready' && this.machine?.engine.resize(rows, cols),
       },
       module.terminalOptions(this.host, this.host.screenReader),

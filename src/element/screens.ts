@@ -23,8 +23,20 @@ export interface PosterView {
   onStart(): void;
 }
 
+/**
+ * What a reader on a phone should know before they tap: the device says it has little memory (the
+ * machine takes about 1 GB; a browser may close the tab), or the browser asks to save data.
+ */
+export function deviceWarning(nav: { deviceMemory?: number; connection?: { saveData?: boolean } } = (globalThis.navigator ?? {}) as object): string | undefined {
+  if (nav.deviceMemory !== undefined && nav.deviceMemory <= 2)
+    return `This device reports ${nav.deviceMemory} GB of memory. The machine needs about 1 GB, so the browser may close this page while it runs.`;
+  if (nav.connection?.saveData) return 'Your browser asks to save data: starting this machine downloads the size above, and more as it runs.';
+  return undefined;
+}
+
 export function poster(v: PosterView) {
   const size = v.bytes !== undefined ? formatBytes(v.bytes) : undefined;
+  const warning = deviceWarning();
   return html`<div class="overlay" part="poster">
     <h2>${v.stopped ? 'The machine is stopped' : 'Docker in your browser'}</h2>
     <p>
@@ -32,6 +44,7 @@ export function poster(v: PosterView) {
       ${size ? html`Starting it downloads ${size}${v.disk ? ', then disk blocks as they are needed' : ''}.` : nothing}
       ${v.share !== null ? html`This terminal shares the machine of “${v.share}”: starting it starts that one if needed, and downloads nothing more.` : nothing}
     </p>
+    ${warning ? html`<p class="note" part="warning">${warning}</p>` : nothing}
     <button part="start-button" @click=${v.onStart}>${v.stopped ? 'Start again' : 'Start'}</button>
   </div>`;
 }
@@ -50,7 +63,7 @@ export function bootLog(v: BootLogView) {
     ${v.open ? html`<pre part="boot-log" tabindex="0" aria-label="Boot log">${v.log}</pre>` : nothing}`;
 }
 
-export function progressScreen(p: DockerTerminalProgressDetail, downloading: boolean, notes: string[], log: BootLogView) {
+export function progressScreen(p: DockerTerminalProgressDetail, downloading: boolean, notes: string[], log: BootLogView, onCancel: () => void) {
   const current = p.stage === 'download' ? -1 : stageIndex(p.stage);
   const label = downloading
     ? p.total
@@ -72,7 +85,9 @@ export function progressScreen(p: DockerTerminalProgressDetail, downloading: boo
       : html`<ol part="stages" aria-label="Boot stages">
           ${BOOT_STAGES.map((s, i) => html`<li data-state=${i < current ? 'done' : i === current ? 'current' : 'pending'}>${STAGE_LABELS[s]}</li>`)}
         </ol>`}
-    ${notes.map((n) => html`<p class="note">${n}</p>`)} ${bootLog(log)}
+    ${notes.map((n) => html`<p class="note">${n}</p>`)}
+    <button part="cancel-button" class="link" @click=${onCancel}>Cancel</button>
+    ${bootLog(log)}
   </div>`;
 }
 
@@ -86,9 +101,13 @@ export function errorScreen(e: DockerTerminalErrorDetail, onRetry: () => void, l
   </div>`;
 }
 
-export function noticeBanner(text: string | undefined, onDismiss: () => void) {
+export function noticeBanner(text: string | undefined, onDismiss: () => void, onRestart: () => void) {
   if (!text) return nothing;
   return html`<div part="notice" role="alert">
-    <span>${text}</span><button class="link" @click=${onDismiss}>Dismiss</button>
+    <span>${text}</span>
+    <span class="actions">
+      <button part="restart-button" class="link" @click=${onRestart}>Restart machine</button>
+      <button class="link" @click=${onDismiss}>Dismiss</button>
+    </span>
   </div>`;
 }

@@ -1,6 +1,7 @@
 import { TerminalError } from '../boot/errors.js';
 import type { Manifest } from '../boot/manifest.js';
 import { ENGINES, ENGINE_LIMITS, type EngineName } from '../engines/index.js';
+import { V86_VERSION } from '../engines/v86/version.js';
 
 export type LoadMode = 'click' | 'visible' | 'eager';
 export const LOAD_MODES: readonly LoadMode[] = ['click', 'visible', 'eager'];
@@ -35,7 +36,8 @@ const bad = (message: string) => new TerminalError('invalid-attribute', message)
 
 function number(raw: string, name: string, what: string): number {
   const value = Number(raw.trim());
-  if (raw.trim() === '' || !Number.isFinite(value)) throw bad(`${name}="${raw}" is not a number: ${what}.`);
+  // (decimal only: Number() would also take "0x200" and "5.12e2")
+  if (!/^[+-]?\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(value)) throw bad(`${name}="${raw}" is not a number: ${what}.`);
   return value;
 }
 
@@ -96,7 +98,13 @@ export function resolveSettings(raw: RawSettings, manifest: Manifest): Settings 
     if (!manifest.images.includes(bare))
       throw new TerminalError('unknown-image', `image="${image}" is not in this machine bundle, and a browser tab cannot pull from a registry. Images in the bundle: ${manifest.images.join(', ') || 'none'}.`);
   }
-  return { engine, cores, memory, image, containerdTimeout, restore: restores(manifest, memory, cores), notes };
+  const restore = restores(manifest, memory, cores);
+  if (restore && engine === 'v86' && manifest.v86 !== undefined && manifest.v86 !== V86_VERSION)
+    throw new TerminalError(
+      'bundle-invalid',
+      `This machine bundle's saved state was made with v86 ${manifest.v86}, and this docker-terminal runs v86 ${V86_VERSION}, which cannot restore it. Load the docker-terminal and docker-terminal-guest packages of one version (or rebuild the bundle with this element's npm run build:guest).`,
+    );
+  return { engine, cores, memory, image, containerdTimeout, restore, notes };
 }
 
 /** Whether a machine of this size restores the bundle's saved one. */

@@ -53,7 +53,9 @@ export function readArrayBuffer(file) {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
 }
 
-/** The saved state, as v86 takes it (zstd; v86 decompresses it). */
+/** The saved state, as v86 takes it (zstd; v86 decompresses it): its parts joined. */
 export function stateBuffer(manifest) {
-  return readArrayBuffer(path.join(bundleDir, manifest.files.state.path));
+  const state = manifest.files.state;
+  const b = Buffer.concat((state.parts ?? [state]).map((p) => fs.readFileSync(path.join(bundleDir, p.path))));
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
 }

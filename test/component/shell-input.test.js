@@ -58,9 +58,12 @@ describe('run() and the reader\'s input', () => {
     await sendKeys({ type: "echo 'ünïcödé ✓' > typed.txt" });
     await sendKeys({ press: 'Enter' });
     await waitUntil(async () => (await el.readFile('typed.txt', { encoding: 'utf8' }).catch(() => '')) === 'ünïcödé ✓\n', 'typed text', { timeout: 20_000 });
+    // (a paste runs nothing by itself: bash takes a bracketed paste as typed text, Enter runs it)
     const paste = new DataTransfer();
-    paste.setData('text/plain', "echo '貼り付け 🎉' > pasted.txt\r");
+    paste.setData('text/plain', "echo '貼り付け 🎉' > pasted.txt");
     el.shadowRoot.querySelector('.xterm-helper-textarea').dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true, cancelable: true }));
+    await waitUntil(() => rows(el).some((r) => r.endsWith("echo '貼り付け 🎉' > pasted.txt")), 'the pasted line at the prompt', { timeout: 20_000 });
+    await sendKeys({ press: 'Enter' });
     await waitUntil(async () => (await el.readFile('pasted.txt', { encoding: 'utf8' }).catch(() => '')) === '貼り付け 🎉\n', 'pasted text', { timeout: 20_000 });
   });
 

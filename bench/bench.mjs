@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { serve } from '../scripts/serve.mjs';
 import { buildElement, buildGuest, ensureDebianPackages, repo } from '../scripts/setup.mjs';
-import { launch } from '../scripts/browser.mjs';
+import { browserPss, launch } from '../scripts/browser.mjs';
 
 const quick = process.argv.includes('--quick');
 // Only the cold boot, three times: to weigh a change to the guest's start-up in minutes.
@@ -53,36 +53,6 @@ async function withSite(fn) {
   }
 }
 
-/**
- * Memory of the whole browser: the sum of the proportional set size (Pss) of Chromium's processes,
- * in MB. A terminal's cost is the difference from before it started.
- */
-function browserPss(browser) {
-  const root = browser.process()?.pid;
-  if (!root || !fs.existsSync('/proc/self/smaps_rollup')) return NaN;
-  const parents = new Map();
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      parents.set(Number(pid), Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const tree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, ppid] of parents) if (tree.has(ppid) && !tree.has(pid)) tree.add(pid), (grew = true);
-  }
-  let kb = 0;
-  for (const pid of tree) {
-    try {
-      kb += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return kb / 1024;
-}
 
 /**
  * A fresh browser context (empty cache), the page loaded, Start clicked, until ready. `throttle`

@@ -178,7 +178,7 @@ fi
 # (The state is baked by guest/tools/machine.mjs with the element's v86 configuration and protocols,
 # so their sources are part of the recipe too.)
 recipe_hash=$( { (cd "$here" && find . -path ./tools/node_modules -prune -o \( -type f -o -type l \) -print | LC_ALL=C sort | xargs sha256sum)
-  (cd "$here/.." && sha256sum src/engines/v86/config.ts src/engines/v86/jit.ts src/protocol/*.ts); } | sha256sum | cut -c1-16)
+  (cd "$here/.." && sha256sum src/engines/v86/config.ts src/engines/v86/jit.ts src/engines/v86/ide-trim.ts src/protocol/*.ts); } | sha256sum | cut -c1-16)
 bundle_key=$(printf '%s\n' "$rootfs_key" "$recipe_hash" "$v86_version" "$memory_mb" "$disk_size" "$chunk_size" "$pkg_versions" "$trixie_versions" | sha256sum | cut -c1-16)
 bundle=$cache/bundle-$bundle_key
 if [ -e "$bundle/manifest.json" ]; then
@@ -238,6 +238,9 @@ else
 
   # ext4 without journal or metadata checksums: cheaper I/O in the emulator; overlay2 works on it
   mke2fs -q -t ext4 -O ^has_journal,^metadata_csum -L dtroot -E lazy_itable_init=0 -d "$root" "$work/disk.img" "$disk_size"
+  # (discard by default: ext4 tells the disk what it frees, and the tab lets those blocks go; see
+  # src/engines/v86/ide-trim.ts)
+  tune2fs -o discard "$work/disk.img" >/dev/null
   rm -rf "$root"
 
   step 6 "booting the guest in v86 to provision images, save the state and list the first reads (a few minutes)"

@@ -33,3 +33,34 @@ export async function launch() {
 export function terminalText(page, selector = 'docker-terminal') {
   return page.$eval(selector, (el) => [...el.shadowRoot.querySelectorAll('.xterm-rows > div')].map((r) => r.textContent).join('\n'));
 }
+
+/**
+ * Memory of the whole browser: the sum of the proportional set size (Pss) of Chromium's processes,
+ * in MB. A terminal's cost is the difference from before it started.
+ */
+export function browserPss(browser) {
+  const root = browser.process()?.pid;
+  if (!root || !fs.existsSync('/proc/self/smaps_rollup')) return NaN;
+  const parents = new Map();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      parents.set(Number(pid), Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parents) if (tree.has(ppid) && !tree.has(pid)) tree.add(pid), (grew = true);
+  }
+  let kb = 0;
+  for (const pid of tree) {
+    try {
+      kb += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return kb / 1024;
+}

@@ -9,6 +9,7 @@ import { PromptTracker } from '../../dist/esm/protocol/prompt.js';
 import { MarkerParser } from '../../dist/esm/protocol/stages.js';
 import { v86Config } from '../../dist/esm/engines/v86/config.js';
 import { raiseJitThreshold, tuneJit } from '../../dist/esm/engines/v86/jit.js';
+import { trim } from '../../dist/esm/engines/v86/ide-trim.js';
 
 const require = createRequire(import.meta.url);
 const V86_WASM = path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
@@ -36,6 +37,8 @@ export function startMachine(dir, opts = {}) {
   const emulator = new V86(config);
   let jitTuned = false;
   if (opts.tunedJit) emulator.add_listener('emulator-loaded', () => { jitTuned = tuneJit(emulator.v86.cpu); });
+  // (as in the browser: the disk has TRIM, so the saved state's kernel knows it; a file image discards nothing)
+  emulator.add_listener('emulator-loaded', () => trim(emulator.v86.cpu.devices.ide.primary.master));
   const markers = new MarkerParser();
   const prompts = new PromptTracker();
   const log = opts.logFile ? fs.createWriteStream(opts.logFile) : null;

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { ChunkedDisk, FAILED } from '../../dist/esm/engines/v86/disk.js';
+import { trimRanges } from '../../dist/esm/engines/v86/ide-trim.js';
 
 const CHUNK = 4096;
 const CHUNKS = 16;
@@ -78,6 +79,31 @@ test('written blocks are read back over the chunk, and a fully written range nee
   assert.deepEqual(mixed.subarray(512, 1024), block);
   assert.deepEqual(mixed.subarray(1024), chunkBytes(5).subarray(1536, 2048));
   assert.equal(d.writtenBytes, 4096);
+});
+
+test('discard (TRIM) lets whole written blocks go: the memory comes back and they read as the image again', async () => {
+  const net = fakeNetwork();
+  const d = disk(net);
+  d.set(CHUNK * 2, new Uint8Array(CHUNK * 3).fill(7), () => undefined);
+  assert.equal(d.writtenBytes, CHUNK * 3);
+  // (a range that starts and ends inside blocks: the blocks it only partly covers stay)
+  d.discard(CHUNK * 2 + 100, CHUNK * 2);
+  assert.deepEqual((await read(d, CHUNK * 2, 256)), new Uint8Array(256).fill(7), 'a partly covered block stays');
+  assert.deepEqual((await read(d, CHUNK * 3, CHUNK)), chunkBytes(3), 'a freed block reads as the image');
+  d.discard(0, CHUNK * CHUNKS);
+  assert.equal(d.writtenBytes, 0);
+  assert.deepEqual(d.get_state(), [[]]);
+});
+
+test('the TRIM payload: 48-bit sector numbers and 16-bit counts, empty entries skipped', () => {
+  const payload = new Uint8Array(512);
+  const view = new DataView(payload.buffer);
+  view.setUint32(0, 0x12345678, true);
+  view.setUint16(4, 0x0001, true);
+  view.setUint16(6, 8, true);
+  view.setUint32(16, 2048, true);
+  view.setUint16(22, 0xffff, true);
+  assert.deepEqual(trimRanges(payload), [[0x1_12345678, 8], [2048, 0xffff]]);
 });
 
 test('the saved state holds the written blocks in v86\'s format, and restores them', async () => {

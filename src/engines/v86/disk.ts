@@ -8,7 +8,9 @@
  *   failing, onTrouble names it; a guest read that cannot get its data within giveUpMs ends with
  *   FAILED (./ide-errors.ts turns that into an I/O error for the guest) instead of waiting for ever.
  * - What the guest writes is kept in 4 KiB pages with a mask of the 256-byte blocks written:
- *   compact, and readable without fetching the chunk under a fully written page.
+ *   compact, and readable without fetching the chunk under a fully written page. What the guest
+ *   frees (TRIM) is let go, so deleted files give the tab its memory back; the file system's size
+ *   caps what is held.
  * - Unpacked chunks are kept for re-reads up to a byte budget, the oldest dropped first (a chunk
  *   read again comes from the browser's HTTP cache).
  * - The saved state keeps the written blocks in v86's own format, so states taken by v86's disk
@@ -47,7 +49,7 @@ export interface DiskOptions {
   stallMs?: number;
   /** A guest read gives up after this long; later reads try again. */
   giveUpMs?: number;
-  /** Bytes of unpacked chunks kept for re-reads. */
+  /** Bytes of unpacked chunks kept for re-reads (default 64 MiB: the first commands' prefetch, 60 MB, fits). */
   keepBytes?: number;
   /** The network (tests pass a fake, named as such). */
   fetch?: typeof fetch;
@@ -123,6 +125,23 @@ export class ChunkedDisk {
       page.mask |= 1 << b;
     }
     fn();
+  }
+
+  /**
+   * The guest freed these bytes (TRIM, ./ide-trim.ts): the written blocks in them are let go, and
+   * read again as the bundle's image has them. Partly covered blocks stay.
+   */
+  discard(offset: number, length: number): void {
+    for (let block = Math.ceil(offset / BLOCK); (block + 1) * BLOCK <= offset + length; block++) {
+      const key = Math.floor(block / BLOCKS_PER_PAGE);
+      const page = this.pages.get(key);
+      if (!page) {
+        block = (key + 1) * BLOCKS_PER_PAGE - 1;
+        continue;
+      }
+      page.mask &= ~(1 << block % BLOCKS_PER_PAGE);
+      if (!page.mask) this.pages.delete(key);
+    }
   }
 
   /** Fetches the listed chunks a few at a time, in order, skipping those held; never fails. */
@@ -285,7 +304,7 @@ export class ChunkedDisk {
 
   private keep(c: number, data: Uint8Array): void {
     this.kept.set(c, data);
-    const budget = this.opts.keepBytes ?? 128 * 1024 * 1024;
+    const budget = this.opts.keepBytes ?? 64 * 1024 * 1024;
     for (const oldest of this.kept.keys()) {
       if (this.kept.size * this.chunkSize <= budget) break;
       this.kept.delete(oldest);

@@ -9,6 +9,8 @@ import { ChunkedDisk } from './disk.js';
 import { diskSource } from './disk-source.js';
 import { readFile, writeFile, type Fs9p } from './files.js';
 import { readErrors, type IdeInterface } from './ide-errors.js';
+import { trim, type TrimInterface } from './ide-trim.js';
+import { sparseZeroing } from './sparse-zero.js';
 import { raiseJitThreshold, tuneJit, type V86Cpu } from './jit.js';
 import { serialText } from './serial-text.js';
 import { longerSlices, type V86Loop } from './slices.js';
@@ -61,6 +63,11 @@ export class V86Engine implements Engine {
     // (any file the manifest marks gzip, as its validation allows: today the kernel)
     for (const name of Object.keys(files)) if (f[name]?.compression === 'gzip') files[name] = await gunzip(files[name], wanted[name].url);
     const stateFile = this.restored ? { buffer: await joinParts(state.map((_, i) => files[`state${i}`]), f.state!, bundle) as ArrayBuffer | undefined } : undefined;
+    // (the parts are in the joined copy now; several closures here share this scope, and with it `files`)
+    for (let i = 0; i < state.length; i++) {
+      if (state.length > 1) detach(files[`state${i}`]);
+      delete files[`state${i}`];
+    }
     signal.throwIfAborted();
     // (v86 keeps the function it was given, and with it whatever that closes over: the wasm only)
     const wasm = files.wasm;
@@ -70,7 +77,7 @@ export class V86Engine implements Engine {
       memoryMB: this.opts.memory,
       wasmFn: async (env) => {
         try {
-          return (await WebAssembly.instantiate(raiseJitThreshold(wasm), env)).instance.exports;
+          return sparseZeroing((await WebAssembly.instantiate(raiseJitThreshold(wasm), env)).instance.exports);
         } catch (e) {
           this.opts.onError(new TerminalError('engine-failed', `This browser could not start the v86 emulator (${(e as Error).message}). Try a current Chrome, Firefox or Safari.`));
           throw e;
@@ -94,6 +101,8 @@ export class V86Engine implements Engine {
     emulator.add_listener('emulator-loaded', () => {
       // (without it a read that cannot get its data waits, as with v86's own disk)
       readErrors(emulator.v86?.cpu?.devices?.ide?.primary?.master);
+      // (the guest's freed blocks leave the tab's memory: ./ide-trim.ts)
+      trim(emulator.v86?.cpu?.devices?.ide?.primary?.master as unknown as Partial<TrimInterface> | undefined);
       // (optimisations only: with another v86 inside, the guest runs in v86's own slices and JIT settings)
       longerSlices(emulator.v86 as V86Loop);
       tuneJit(emulator.v86?.cpu as unknown as V86Cpu);
@@ -121,8 +130,10 @@ export class V86Engine implements Engine {
         START_LIMIT_S * 1000,
       );
     }).finally(() => clearTimeout(timer));
-    // v86's closures keep its options, and so the saved state (37 MB), for the machine's whole life:
-    // it is in the guest's memory now, and the tab need not hold it twice.
+    // v86's closures keep its options, and so the saved state (34 MB), for the machine's whole life:
+    // it is in the guest's memory now, and the tab need not hold it twice. Detached, its bytes go
+    // whoever still points at it (v86's file list does).
+    if (stateFile?.buffer) detach(stateFile.buffer);
     if (stateFile) stateFile.buffer = undefined;
   }
 
@@ -261,6 +272,14 @@ export class V86Engine implements Engine {
     emulator.zstd_worker?.terminate();
     await emulator.destroy();
   }
+}
+
+/** Frees an ArrayBuffer's bytes now, whoever still holds it (it becomes empty). */
+function detach(buffer: ArrayBuffer | undefined): void {
+  if (!buffer || buffer.byteLength === 0) return;
+  const transfer = (buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer;
+  if (transfer) transfer.call(buffer, 0);
+  else structuredClone(buffer, { transfer: [buffer] });
 }
 
 /** The saved state from its parts, checked against the whole file's sha256 where the manifest gives it. */

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'boot-failed'
   | 'boot-timeout'
   | 'daemon-down'
+  | 'disk-full'
   | 'invalid-file'
   | 'file-not-found'
   | 'stopped';

@@ -10,8 +10,9 @@
  *   mark KEY                        the key of the shells' prompt marks (src/protocol/prompt.ts)
  * The guest answers on the same port: `pong N`, `marked KEY`, dt-warm's `warm round N`,
  * `warm done …` or `warm stopped rounds=N`, and on its own `daemon down NAME` when containerd or
- * dockerd dies (it starts it again) and `daemon up NAME` once it is back. Change a word here and
- * in dt-init together.
+ * dockerd dies (it starts it again) and `daemon up NAME` once it is back, `disk low MB` when the
+ * root file system has less than 100 MB free and `disk ok` once it has 200 MB again. Change a word
+ * here and in dt-init together.
  */
 export const CONTROL_PORT = 1;
 

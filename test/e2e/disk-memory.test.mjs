@@ -2,8 +2,9 @@
 // Chromium with the built dist/ and the real guest: write 1 GB to the disk and delete it, three
 // times (after a first round that fills the guest's own memory). While the file exists the browser
 // holds it (so the measure sees the writes); after each delete the browser's memory is back near
-// where it started. The guest's file system discards what
-// it frees (TRIM), and the element lets those blocks go (src/engines/v86/ide-trim.ts, disk.ts).
+// where it started. The guest's file system discards what it frees (TRIM), and the element lets
+// those blocks go (src/engines/v86/ide-trim.ts, disk.ts). Then the disk filled up: a notice that
+// says what to do, gone once space is freed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -75,4 +76,14 @@ test(`write ${MB} MB to the disk and delete it, ${ROUNDS} times: the memory come
     assert.ok(after - start < SLACK_MB, `the deleted file's memory stayed: ${seen.join('; ')}`);
   }
   console.log(seen.join('\n'));
+});
+
+test('a disk filled up: the reader sees a notice that says what to do, and it goes once space is freed', { timeout: 1_800_000 }, async () => {
+  const notice = () => page.evaluate(() => document.querySelector('docker-terminal').shadowRoot.querySelector('[part=notice]')?.textContent ?? '');
+  const fill = await run('dd if=/dev/zero of=/var/tmp/fill bs=1M 2>&1 | grep -o "No space left on device"; sync');
+  assert.match(fill.output, /No space left on device/);
+  await page.waitForFunction(() => /nearly full/.test(document.querySelector('docker-terminal').shadowRoot.querySelector('[part=notice]')?.textContent ?? ''), { timeout: 60_000, polling: 500 });
+  assert.match(await notice(), /MB left.*docker system prune/s);
+  assert.deepEqual(await run('rm /var/tmp/fill && sync; echo freed'), { exitCode: 0, output: 'freed' });
+  await page.waitForFunction(() => !/nearly full/.test(document.querySelector('docker-terminal').shadowRoot.querySelector('[part=notice]')?.textContent ?? ''), { timeout: 60_000, polling: 500 });
 });

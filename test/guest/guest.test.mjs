@@ -253,6 +253,16 @@ describe('restored from the saved state', { concurrency: false }, () => {
     assert.deepEqual(r, { exitCode: 0, output: 'alive' });
   });
 
+  test('a disk nearly full is said on the control port, and its end too', { timeout: 900_000 }, async () => {
+    const from = m.control.length;
+    const fill = await m.run('dd if=/dev/zero of=/var/tmp/fill bs=1M 2>&1 | grep -o "No space left on device"; sync', 900);
+    assert.match(fill.output, /No space left on device/);
+    await controlLine(m, /disk low \d+/, from, 60);
+    assert.ok(Number(/disk low (\d+)/.exec(m.control.slice(from))[1]) < 100);
+    await m.run('rm /var/tmp/fill; sync');
+    await controlLine(m, /disk ok/, from, 60);
+  });
+
   test('a daemon that dies is started again, and the host hears it on the control port', { timeout: 600_000 }, async () => {
     const from = m.control.length;
     await m.run('kill -9 $(pgrep -x dockerd)');

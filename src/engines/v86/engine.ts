@@ -196,13 +196,17 @@ export class V86Engine implements Engine {
 
   private readonly answerWaiters = new Set<(line: string) => void>();
 
-  /** A line the guest wrote on the control port: an answer someone waits for, or news of a daemon. */
+  /** A line the guest wrote on the control port: an answer someone waits for, news of a daemon or of the disk. */
   private answer(line: string): void {
     for (const w of [...this.answerWaiters]) w(line);
     const daemon = /^daemon (down|up) (\S+)$/.exec(line);
     if (daemon?.[1] === 'down')
       this.opts.onError(new TerminalError('daemon-down', `Docker's ${daemon[2]} stopped, and the machine is starting it again: docker commands fail until it is back. If they keep failing, press Restart machine.`));
     else if (daemon) this.opts.onRecovered?.();
+    const disk = /^disk (low|ok)(?: (\d+))?$/.exec(line);
+    if (disk?.[1] === 'low')
+      this.opts.onError(new TerminalError('disk-full', `The machine's disk is nearly full (${disk[2]} MB left): soon writes fail with "No space left on device". Remove what you no longer need: files, or images and containers with docker system prune -af.`));
+    else if (disk) this.opts.onRecovered?.();
   }
   promptKey: string | undefined;
 

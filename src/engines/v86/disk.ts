@@ -49,7 +49,7 @@ export interface DiskOptions {
   stallMs?: number;
   /** A guest read gives up after this long; later reads try again. */
   giveUpMs?: number;
-  /** Bytes of unpacked chunks kept for re-reads (default 64 MiB: the first commands' prefetch, 60 MB, fits). */
+  /** Bytes of unpacked chunks kept for re-reads (default 128 MiB: most of a cold boot's prefetch, 150 MB). */
   keepBytes?: number;
   /** The network (tests pass a fake, named as such). */
   fetch?: typeof fetch;
@@ -304,7 +304,7 @@ export class ChunkedDisk {
 
   private keep(c: number, data: Uint8Array): void {
     this.kept.set(c, data);
-    const budget = this.opts.keepBytes ?? 64 * 1024 * 1024;
+    const budget = this.opts.keepBytes ?? 128 * 1024 * 1024;
     for (const oldest of this.kept.keys()) {
       if (this.kept.size * this.chunkSize <= budget) break;
       this.kept.delete(oldest);

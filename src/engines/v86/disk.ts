@@ -236,7 +236,7 @@ export class ChunkedDisk {
         const want = await this.opts.source.digest(c);
         if (want && !equal(new Uint8Array(await crypto.subtle.digest('SHA-256', file)), want))
           throw new Error('its sha256 is not the one in the bundle (a corrupt or changed file)');
-        const data = await within(this.opts.source.unpack(file), this.opts.stallMs ?? 15_000, 'unpacking it did not finish');
+        const data = await within(this.opts.source.unpack(file), this.opts.stallMs ?? 15_000, 'unpacking it did not finish', this.stopper.signal);
         if (data.byteLength !== this.chunkSize) throw new Error(`it unpacks to ${data.byteLength} bytes, not ${this.chunkSize}`);
         this.keep(c, data);
         if (this.failing.delete(c) && !this.failing.size) this.opts.onRecovered?.();
@@ -316,9 +316,23 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * `p`, or a rejection after `ms` or once `signal` aborts. (The abort matters: a stopped machine's
+ * unpack worker never answers, and a timer still waiting would keep the whole machine, some
+ * 300 MB, alive until it fires.)
+ */
+function within<T>(p: Promise<T>, ms: number, what: string, signal: AbortSignal): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+  let onAbort: (() => void) | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([p, limit]).finally(() => {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort!);
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

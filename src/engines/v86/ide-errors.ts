@@ -23,6 +23,21 @@ export interface IdeInterface {
 }
 
 const PATCHED = Symbol('docker-terminal read errors');
+const ORIGINAL_READ = Symbol('v86 read_buffer');
+
+/**
+ * v86's read, with a failed one (FAILED) ending the command with an error. A module-level function
+ * on purpose: a closure made in readErrors() would keep the first machine alive (its context, once
+ * bundled, reaches the engine that called), since the prototype outlives every machine.
+ */
+function readOrAbort(this: IdeInterface & { [ORIGINAL_READ]: IdeInterface['read_buffer'] }, start: number, length: number, callback: (data: Uint8Array) => void): void {
+  this[ORIGINAL_READ].call(this, start, length, (data) => {
+    if (data !== FAILED) return callback(data);
+    const cmd = this.current_command;
+    if (cmd === ATA_CMD_READ_DMA || cmd === ATA_CMD_READ_DMA_EXT) this.channel.dma_status = (this.channel.dma_status & ~BM_ACTIVE) | BM_ERROR;
+    this.ata_abort_command();
+  });
+}
 
 /**
  * False if v86's IDE interface is not as expected (then a failed read waits, as before). v86 seals
@@ -31,17 +46,10 @@ const PATCHED = Symbol('docker-terminal read errors');
  */
 export function readErrors(ide: Partial<IdeInterface> | undefined): boolean {
   if (!ide || typeof ide.read_buffer !== 'function' || typeof ide.ata_abort_command !== 'function' || typeof ide.channel?.dma_status !== 'number') return false;
-  const proto = Object.getPrototypeOf(ide) as IdeInterface & { [PATCHED]?: true };
+  const proto = Object.getPrototypeOf(ide) as IdeInterface & { [PATCHED]?: true; [ORIGINAL_READ]?: IdeInterface['read_buffer'] };
   if (proto[PATCHED]) return true;
-  const read = proto.read_buffer;
-  proto.read_buffer = function (this: IdeInterface, start, length, callback) {
-    read.call(this, start, length, (data) => {
-      if (data !== FAILED) return callback(data);
-      const cmd = this.current_command;
-      if (cmd === ATA_CMD_READ_DMA || cmd === ATA_CMD_READ_DMA_EXT) this.channel.dma_status = (this.channel.dma_status & ~BM_ACTIVE) | BM_ERROR;
-      this.ata_abort_command();
-    });
-  };
+  proto[ORIGINAL_READ] = proto.read_buffer;
+  proto.read_buffer = readOrAbort;
   proto[PATCHED] = true;
   return true;
 }

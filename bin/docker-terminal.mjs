@@ -2,6 +2,7 @@
 // The docker-terminal package's command.
 //
 //   npx docker-terminal copy DIR [--from TARBALLS]
+//   npx docker-terminal images add <ref|archive>… --out DIR    (bin/images.mjs)
 //
 // Copies the element (docker-terminal.js, chunks/, v86.wasm) and its machine (guest/) into DIR, a
 // folder of a site, so that DIR works as it is: a page loads DIR/docker-terminal.js, and the
@@ -18,6 +19,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { readTgz } from './tar.mjs';
+import { imagesCommand, imagesUsage } from './images.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8'));
@@ -30,11 +32,14 @@ function fail(message) {
 
 function usage() {
   console.log(`usage: docker-terminal copy DIR [--from TARBALLS]
+       docker-terminal images add <ref|archive>… --out DIR [--name NAME[:TAG]] [--insecure]
 
   copy DIR   put the element and its machine (about 200 MB in about 8,200 files) into DIR,
              a folder of your site; then load DIR/docker-terminal.js on a page.
   --from     a folder with the docker-terminal-guest*.tgz tarballs of version ${pkg.version}
-             (otherwise installed packages, or npm pack from the registry)`);
+             (otherwise installed packages, or npm pack from the registry)
+
+${imagesUsage}`);
 }
 
 /** The files of a guest package (path inside the package → bytes), from wherever they are. */
@@ -121,7 +126,11 @@ const [command, ...args] = process.argv.slice(2);
 if (command === 'copy' && args[0] && !args[0].startsWith('-')) {
   const i = args.indexOf('--from');
   copy(path.resolve(args[0]), i > 0 ? path.resolve(args[i + 1] ?? fail('--from needs a folder')) : undefined);
-} else if (!command || command === 'help' || command === '--help') usage();
+} else if (command === 'images' && !args.includes('--help')) {
+  const status = await imagesCommand(args);
+  if (status === 2) usage();
+  process.exitCode = status;
+} else if (!command || command === 'help' || command === '--help' || command === 'images') usage();
 else {
   usage();
   process.exit(2);

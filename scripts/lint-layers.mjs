@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.resolve(process.argv[2] ?? path.join(repo, 'src'));
-const LAYER = { entry: 0, element: 1, engines: 2, boot: 3, protocol: 3, terminal: 3, files: 3 };
+const LAYER = { entry: 0, element: 1, engines: 2, boot: 3, protocol: 3, terminal: 3, files: 3, net: 3 };
 
 function files(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));

@@ -58,6 +58,8 @@ function pruneCache() {
       // The private apt lists and package cache (refreshed daily), and the no-i386 guard.
       e.name.startsWith('apt-') ||
       e.name.startsWith('no-i386-') ||
+      // Debian's busybox-static, for the images the network tests make.
+      e.name === 'test-debs' ||
       // The qemu tests' stand-in (test/qemu/standin/build.mjs keeps only its newest itself).
       e.name.startsWith('qemu-standin-');
     if (!keep) fs.rmSync(e.full, { recursive: true, force: true });

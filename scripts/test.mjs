@@ -10,7 +10,8 @@ import { buildElement, buildGuest, ensureDebianPackages, repo } from './setup.mj
 import { buildStandin } from '../test/qemu/standin/build.mjs';
 
 const started = Date.now();
-ensureDebianPackages({ '/usr/bin/chromium': 'chromium', zstd: 'zstd', emcc: 'emscripten' });
+// (docker-registry, skopeo, openssl: the real registry the network tests pull from)
+ensureDebianPackages({ '/usr/bin/chromium': 'chromium', zstd: 'zstd', emcc: 'emscripten', 'docker-registry': 'docker-registry', skopeo: 'skopeo', openssl: 'openssl' });
 buildElement();
 // (the import rules of src/: no circle, imports go down the layers; before anything slow)
 const layers = spawnSync(process.execPath, ['scripts/lint-layers.mjs'], { stdio: 'inherit', cwd: repo }).status;
@@ -24,7 +25,7 @@ const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: repo })
 
 const wtr = run('npx', ['wtr']);
 const wtrQemu = run('npx', ['wtr', '--config', 'web-test-runner.qemu.config.mjs']);
-const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/build/', 'test/protocol/', 'test/engine/', 'test/qemu/c2w-init.test.mjs', 'test/guest/', 'test/e2e/', 'test/release/', 'test/docs/']);
+const node = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${results}/node.json`, 'test/build/', 'test/images/', 'test/net/', 'test/support/', 'test/protocol/', 'test/engine/', 'test/qemu/c2w-init.test.mjs', 'test/guest/', 'test/e2e/', 'test/release/', 'test/docs/']);
 
 const counts = ['wtr.json', 'node.json', 'wtr-qemu.json'].map((f) => {
   try {

@@ -16,6 +16,9 @@ export type ErrorCode =
   | 'boot-timeout'
   | 'daemon-down'
   | 'disk-full'
+  | 'network-off'
+  | 'network-failed'
+  | 'image-missing'
   | 'invalid-file'
   | 'file-not-found'
   | 'stopped';

@@ -233,6 +233,8 @@ export class MachineController implements ReactiveController {
       cores: settings.cores,
       restore: settings.restore,
       containerdTimeout: settings.containerdTimeout,
+      network: settings.network,
+      registry: settings.registry,
       image: settings.image,
       signal,
       onDownload: (loaded, total) => {

@@ -13,6 +13,8 @@ export interface RawSettings {
   memory: string | null;
   image: string | null;
   containerdTimeout: string | null;
+  network?: string | null;
+  registry?: string | null;
 }
 
 export interface Settings {
@@ -21,6 +23,10 @@ export interface Settings {
   memory: number;
   image: string | null;
   containerdTimeout: number;
+  /** A Wisp relay's WebSocket URL (ws: or wss:), or undefined: nothing leaves the tab. */
+  network?: string;
+  /** A read-only registry on a static host (docs/static-registry.md), or undefined. */
+  registry?: URL;
   /**
    * Restore the bundle's saved machine (a v86 state, a qemu snapshot), or boot from scratch: only a
    * machine of the size it was saved with restores. Decided here, once, for the engines and the poster.
@@ -92,11 +98,16 @@ export function resolveSettings(raw: RawSettings, manifest: Manifest): Settings 
       throw bad(`containerd-timeout="${raw.containerdTimeout}" must be a whole number of seconds, at least 1.`);
   }
 
+  const network = checkNetwork(raw.network ?? null);
+  const registry = checkRegistry(raw.registry ?? null);
   const image = raw.image?.trim() || null;
   if (image !== null) {
     const bare = image.replace(/:latest$/, '');
-    if (!manifest.images.includes(bare))
-      throw new TerminalError('unknown-image', `image="${image}" is not in this machine bundle, and a browser tab cannot pull from a registry. Images in the bundle: ${manifest.images.join(', ') || 'none'}.`);
+    if (!/^[a-z0-9][a-z0-9._\/:@-]*$/.test(image) || /\s/.test(image))
+      throw new TerminalError('unknown-image', `image="${image}" is not an image name: write one like nginx:alpine.`);
+    // (an image the bundle lacks comes from the page's registry or through the relay: docker run pulls it, with progress)
+    if (!manifest.images.includes(bare) && !network && !registry)
+      throw new TerminalError('unknown-image', `image="${image}" is not in this machine bundle, and this terminal has no way to pull it: add a registry attribute (images on your site) or a network attribute (a Wisp relay). Images in the bundle: ${manifest.images.join(', ') || 'none'}.`);
   }
   const restore = restores(manifest, memory, cores);
   if (restore && engine === 'v86' && manifest.v86 !== undefined && manifest.v86 !== V86_VERSION)
@@ -104,7 +115,43 @@ export function resolveSettings(raw: RawSettings, manifest: Manifest): Settings 
       'bundle-invalid',
       `This machine bundle's saved state was made with v86 ${manifest.v86}, and this docker-terminal runs v86 ${V86_VERSION}, which cannot restore it. Load the docker-terminal and docker-terminal-guest packages of one version (or rebuild the bundle with this element's npm run build:guest).`,
     );
-  return { engine, cores, memory, image, containerdTimeout, restore, notes };
+  return { engine, cores, memory, image, containerdTimeout, restore, notes, network, registry };
+}
+
+const RELAY_SCHEMES: Record<string, string> = { 'wisp:': 'ws:', 'wisps:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' };
+
+/** The network attribute: a Wisp relay's address, as the WebSocket URL to open. */
+export function checkNetwork(raw: string | null): string | undefined {
+  const text = raw?.trim();
+  if (!text) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const scheme = url && RELAY_SCHEMES[url.protocol];
+  if (!url || !scheme)
+    throw bad(`network="${raw}" is not a Wisp relay's address: write wisps://relay.example/ (or wss://, and wisp:// or ws:// for a relay on this machine).`);
+  return scheme + text.slice(url.protocol.length);
+}
+
+/** The registry attribute: the folder of a static registry, relative to the page, ending with a slash. */
+export function checkRegistry(raw: string | null): URL | undefined {
+  const text = raw?.trim();
+  if (!text) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text, globalThis.document?.baseURI);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw bad(`registry="${raw}" is not the address of a folder on a web site: write one like https://blog.example/registry/ (made with npx docker-terminal images add).`);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  url.search = '';
+  url.hash = '';
+  return url;
 }
 
 /** Whether a machine of this size restores the bundle's saved one. */

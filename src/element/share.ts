@@ -9,7 +9,7 @@ export interface Sharable extends HTMLElement {
 }
 
 /** Attributes of a terminal's own machine, which a terminal that shares another's cannot set. */
-const OWN_MACHINE = ['src', 'engine', 'cores', 'memory', 'image'];
+const OWN_MACHINE = ['src', 'engine', 'cores', 'memory', 'image', 'network', 'registry'];
 
 /**
  * The terminal whose machine `el` shares (its `share` attribute names it), checked: a wrong `share`

@@ -25,6 +25,10 @@ export interface EngineOptions {
   onDownload(loaded: number, total: number): void;
   /** Text the guest prints on the terminal's console. */
   onConsole(text: string): void;
+  /** A Wisp relay (a ws: or wss: URL) for the machine's outbound TCP; none: nothing leaves the tab. */
+  network?: string;
+  /** A read-only registry on a static host, dockerd's mirror (docs/static-registry.md). */
+  registry?: URL;
   /** The image the reader starts in (the qemu guest checks it holds it before reporting ready). */
   image?: string | null;
   /** Something the reader should know that does not stop the machine (say, a slow cold boot). */
@@ -73,6 +77,8 @@ export interface Engine {
   readFile?(path: string): Promise<Uint8Array>;
   /** Opens one of the machine's extra shells (absent: this engine has none; undefined: all in use). */
   openShell?(onConsole: (text: string) => void): ShellChannel | undefined;
+  /** An HTTP request to a server in the machine (http://localhost:PORT/…), answered as fetch() would. */
+  fetch?(input: string | URL, init?: RequestInit): Promise<Response>;
   /** Stops the machine and frees its memory, workers and timers. */
   stop(): Promise<void>;
 }

@@ -14,6 +14,14 @@ export interface V86Disk {
   set(offset: number, data: Uint8Array, fn: () => void): void;
 }
 
+/**
+ * The machine's network (src/engines/v86/network.ts answers it in the tab). Fixed addresses: the
+ * guest sets them itself at boot (guest/rootfs/etc/docker-terminal.conf), and the saved state
+ * holds them, so no DHCP round trip is waited for. dockerd's registry mirror is the router's
+ * registryPort (guest/rootfs/etc/docker/daemon.json): the page's `registry`, answered in the tab.
+ */
+export const NET = { router: '192.168.86.1', guest: '192.168.86.100', routerMac: '52:54:00:01:02:03', mtu: 32000, registryPort: 5000 } as const;
+
 export interface V86Machine {
   memoryMB: number;
   bios: V86File;
@@ -46,6 +54,16 @@ export function v86Config(m: V86Machine): Record<string, unknown> {
     uart3: true,
     // An empty 9p file system: the reader's working directory (the saved state has it mounted).
     filesystem: {},
+    // A virtio network card in every machine, so one saved state restores with or without a
+    // network. v86's "fetch" adapter only gives the router (ARP, DHCP) and a TCP stack: the
+    // element routes DNS and connections itself (./network.ts). The MAC comes from the state, so
+    // the guest's eth0 keeps answering to it.
+    // The large MTU: v86's TCP sends one segment and waits for its ACK, so a segment of 32 KB
+    // rather than 1.5 KB is what makes a pull of 50 MB take seconds (Docker's bridges get it too:
+    // guest/rootfs/etc/docker/daemon.json). Not 64 KB: a segment must fit the guest's window
+    // (64 KB at most: v86 does not scale windows).
+    net_device: { type: 'virtio', relay_url: 'fetch', router_ip: NET.router, vm_ip: NET.guest, router_mac: NET.routerMac, mtu: NET.mtu },
+    preserve_mac_from_state_image: true,
     autostart: true,
     disable_keyboard: true,
     disable_mouse: true,

@@ -14,6 +14,7 @@ import { sparseZeroing } from './sparse-zero.js';
 import { raiseJitThreshold, tuneJit, type V86Cpu } from './jit.js';
 import { serialText } from './serial-text.js';
 import { longerSlices, type V86Loop } from './slices.js';
+import type { MachineNetwork, V86Adapter } from './network.js';
 
 type V86Instance = import('v86').V86 & {
   // Internals used on purpose: with our own wasm_fn, v86 does not keep the wasm bytes its zstd
@@ -23,6 +24,7 @@ type V86Instance = import('v86').V86 & {
   zstd_worker?: Worker;
   zstd_decompress_worker(size: number, src: Uint8Array): Promise<ArrayBuffer>;
   fs9p?: Fs9p;
+  network_adapter?: V86Adapter;
   v86?: Partial<V86Loop> & { cpu?: { devices?: { ide?: { primary?: { master?: Partial<IdeInterface> } } } } };
 };
 
@@ -38,6 +40,7 @@ export class V86Engine implements Engine {
   private emulator: V86Instance | undefined;
   private stopped = false;
   private disk: ChunkedDisk | undefined;
+  private network: MachineNetwork | undefined;
   /** The reader has the prompt: a disk that fails is a notice over the terminal from now on. */
   private atPrompt = false;
 
@@ -59,7 +62,7 @@ export class V86Engine implements Engine {
       vgaBios: want(f.vgaBios!),
       ...(this.restored ? Object.fromEntries(state.map((p, i) => [`state${i}`, want(p)])) : { kernel: want(f.kernel!), initrd: want(f.initrd!) }),
     };
-    const [v86, files] = await Promise.all([import('v86'), downloadAll(wanted, { signal, onProgress: (loaded, total) => this.opts.onDownload(loaded, total) })]);
+    const [v86, net, files] = await Promise.all([import('v86'), import('./network.js'), downloadAll(wanted, { signal, onProgress: (loaded, total) => this.opts.onDownload(loaded, total) })]);
     // (any file the manifest marks gzip, as its validation allows: today the kernel)
     for (const name of Object.keys(files)) if (f[name]?.compression === 'gzip') files[name] = await gunzip(files[name], wanted[name].url);
     const stateFile = this.restored ? { buffer: await joinParts(state.map((_, i) => files[`state${i}`]), f.state!, bundle) as ArrayBuffer | undefined } : undefined;
@@ -99,6 +102,14 @@ export class V86Engine implements Engine {
     this.emulator = emulator;
     emulator.wasm_source = files.wasm.slice(0);
     emulator.add_listener('emulator-loaded', () => {
+      // (the guest's router: DNS, the page's registry, the relay; ./network.ts. v86 makes its adapter
+      // once the wasm is in, before this event.)
+      if (emulator.network_adapter)
+        this.network = new net.MachineNetwork(emulator.network_adapter, {
+          relay: this.opts.network,
+          registry: this.opts.registry,
+          onNotice: (error) => (this.atPrompt ? this.opts.onError(error) : console.info(`docker-terminal: ${error.message}`)),
+        });
       // (without it a read that cannot get its data waits, as with v86's own disk)
       readErrors(emulator.v86?.cpu?.devices?.ide?.primary?.master);
       // (the guest's freed blocks leave the tab's memory: ./ide-trim.ts)
@@ -266,10 +277,16 @@ export class V86Engine implements Engine {
     return readFile(this.fs, path);
   }
 
+  fetch(input: string | URL, init?: RequestInit): Promise<Response> {
+    if (!this.network) return Promise.reject(new TypeError('The machine is not running.'));
+    return this.network.fetch(input, init);
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.disk?.stop();
+    this.network?.stop();
     const emulator = this.emulator;
     this.emulator = undefined;
     if (!emulator) return;

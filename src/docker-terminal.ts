@@ -7,8 +7,10 @@
 import { getBasePath, setBasePath, setEntryFolder } from './element/base-path.js';
 import { DockerTerminal } from './element/docker-terminal.component.js';
 import { DockerTerminalCommand } from './element/docker-terminal-command.component.js';
+import { DockerTerminalPreview } from './element/docker-terminal-preview.component.js';
 
-export { DockerTerminal, DockerTerminalCommand, getBasePath, setBasePath };
+export { DockerTerminal, DockerTerminalCommand, DockerTerminalPreview, getBasePath, setBasePath };
+export type { PreviewState } from './element/docker-terminal-preview.component.js';
 export type { TerminalState } from './element/docker-terminal.component.js';
 export type { CommandStatus } from './element/docker-terminal-command.component.js';
 export type * from './element/events.js';
@@ -22,11 +24,13 @@ setEntryFolder(new URL('./', import.meta.url));
 if (globalThis.customElements) {
   if (!customElements.get('docker-terminal')) customElements.define('docker-terminal', DockerTerminal);
   if (!customElements.get('docker-terminal-command')) customElements.define('docker-terminal-command', DockerTerminalCommand);
+  if (!customElements.get('docker-terminal-preview')) customElements.define('docker-terminal-preview', DockerTerminalPreview);
 }
 
 declare global {
   interface HTMLElementTagNameMap {
     'docker-terminal': DockerTerminal;
     'docker-terminal-command': DockerTerminalCommand;
+    'docker-terminal-preview': DockerTerminalPreview;
   }
 }

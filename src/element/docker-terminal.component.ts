@@ -66,8 +66,23 @@ export class DockerTerminal extends LitElement {
   @property() cores: string | null = null;
   /** Guest memory in MiB; default: what the bundle's saved state was taken with. */
   @property() memory: string | null = null;
-  /** A preloaded Docker image to start the reader in (`docker run --rm -it <image>`). */
+  /**
+   * A Docker image to start the reader in (`docker run --rm -it <image>`): one in the bundle, or one
+   * the registry or the network provides (pulled first, with its progress in the terminal).
+   */
   @property() image: string | null = null;
+  /**
+   * A Wisp relay (`wisps://relay.example/`, or wss://, ws://, wisp://) through which the machine
+   * opens TCP connections: docker pull from Docker Hub, apt-get and wget in containers. The relay
+   * resolves the names. Unset: nothing leaves the tab.
+   */
+  @property() network: string | null = null;
+  /**
+   * The folder of a read-only registry on a static host (made with `npx docker-terminal images add`):
+   * `docker pull nginx:alpine`, `FROM redis` and `image` find their images there. Relative to the
+   * page; another origin must send CORS headers.
+   */
+  @property() registry: string | null = null;
   /** When to start: `click` (a poster with a Start button), `visible` (scrolled into view) or `eager`. */
   @property() load: 'click' | 'visible' | 'eager' | null = null;
   /** Seconds the guest waits for containerd on a cold boot. */
@@ -75,8 +90,8 @@ export class DockerTerminal extends LitElement {
   /**
    * The id of another `<docker-terminal>` whose machine this one shares: a shell of its own on
    * that machine, with the same files, images and containers, and no second emulator (each costs
-   * about 1 GB). Starting this one starts that one if needed. src, engine, cores, memory and image
-   * are the other terminal's: setting them here as well is an error.
+   * about 600 MB). Starting this one starts that one if needed. src, engine, cores, memory, image,
+   * network and registry are the other terminal's: setting them here as well is an error.
    */
   @property() share: string | null = null;
   /**
@@ -185,6 +200,17 @@ export class DockerTerminal extends LitElement {
   }
 
   /**
+   * An HTTP request to a server in the machine, say `term.fetch('http://localhost:8080/')`, answered
+   * with a Response as fetch() gives (starting the machine first if needed). Rejects if nothing
+   * listens on that port. What `<docker-terminal-preview>` shows comes from here.
+   */
+  async fetch(input: string | URL, init?: RequestInit): Promise<Response> {
+    const engine = (await this.machine.whenReady()).engine;
+    if (!engine.fetch) throw new TerminalError('engine-failed', `The ${this.engine ?? 'qemu'} engine cannot reach servers in the machine from the page; use the v86 engine.`);
+    return engine.fetch(input, init);
+  }
+
+  /**
    * A shell on this terminal's machine for a terminal that shares it, or undefined if none is free.
    * @internal
    */
@@ -206,7 +232,7 @@ export class DockerTerminal extends LitElement {
 
   /** @internal */
   rawSettings() {
-    return { engine: this.engine, cores: this.cores, memory: this.memory, image: this.image, containerdTimeout: this.containerdTimeout };
+    return { engine: this.engine, cores: this.cores, memory: this.memory, image: this.image, containerdTimeout: this.containerdTimeout, network: this.network, registry: this.registry };
   }
 
   /** Every file the page gives: child scripts, the files property, writeFile(); checked. @internal */

@@ -43,7 +43,19 @@ export interface DockerTerminalCommandCopyDetail {
   command: string;
 }
 
-/** Every event the two elements fire, by name, with its detail. */
+/** `<docker-terminal-preview>`: a page from the machine is shown. */
+export interface DockerTerminalPreviewLoadDetail {
+  url: string;
+  /** The server's HTTP status. */
+  status: number;
+}
+/** `<docker-terminal-preview>`: nothing could be shown (nothing listens, no terminal); `message` says what to do. */
+export interface DockerTerminalPreviewErrorDetail {
+  url: string;
+  message: string;
+}
+
+/** Every event the elements fire, by name, with its detail. */
 export interface DockerTerminalEventDetails {
   'docker-terminal-progress': DockerTerminalProgressDetail;
   'docker-terminal-ready': DockerTerminalReadyDetail;
@@ -52,6 +64,8 @@ export interface DockerTerminalEventDetails {
   'docker-terminal-command-start': DockerTerminalCommandStartDetail;
   'docker-terminal-command-done': DockerTerminalCommandDoneDetail;
   'docker-terminal-command-copy': DockerTerminalCommandCopyDetail;
+  'docker-terminal-preview-load': DockerTerminalPreviewLoadDetail;
+  'docker-terminal-preview-error': DockerTerminalPreviewErrorDetail;
 }
 
 export type DockerTerminalProgressEvent = CustomEvent<DockerTerminalProgressDetail>;
@@ -61,6 +75,8 @@ export type DockerTerminalExitEvent = CustomEvent<DockerTerminalExitDetail>;
 export type DockerTerminalCommandStartEvent = CustomEvent<DockerTerminalCommandStartDetail>;
 export type DockerTerminalCommandDoneEvent = CustomEvent<DockerTerminalCommandDoneDetail>;
 export type DockerTerminalCommandCopyEvent = CustomEvent<DockerTerminalCommandCopyDetail>;
+export type DockerTerminalPreviewLoadEvent = CustomEvent<DockerTerminalPreviewLoadDetail>;
+export type DockerTerminalPreviewErrorEvent = CustomEvent<DockerTerminalPreviewErrorDetail>;
 
 declare global {
   interface HTMLElementEventMap {
@@ -71,6 +87,8 @@ declare global {
     'docker-terminal-command-start': DockerTerminalCommandStartEvent;
     'docker-terminal-command-done': DockerTerminalCommandDoneEvent;
     'docker-terminal-command-copy': DockerTerminalCommandCopyEvent;
+    'docker-terminal-preview-load': DockerTerminalPreviewLoadEvent;
+    'docker-terminal-preview-error': DockerTerminalPreviewErrorEvent;
   }
 }
 

@@ -10,6 +10,8 @@ import zlib from 'node:zlib';
 import { serve } from '../scripts/serve.mjs';
 import { buildElement, buildGuest, ensureDebianPackages, repo } from '../scripts/setup.mjs';
 import { browserPss, launch } from '../scripts/browser.mjs';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 
 const quick = process.argv.includes('--quick');
 // Only the cold boot, three times: to weigh a change to the guest's start-up in minutes.
@@ -42,6 +44,8 @@ async function withSite(fn) {
 <script type="module" src="/docker-terminal/docker-terminal.js"></script></head><body><docker-terminal ${attrs}></docker-terminal></body></html>`;
   fs.writeFileSync(path.join(site, 'index.html'), page(''));
   fs.writeFileSync(path.join(site, 'cold.html'), page('memory="384"'));
+  // (the registry's address comes in the query: its server starts later)
+  fs.writeFileSync(path.join(site, 'pull.html'), page('') + `<script>document.querySelector('docker-terminal').setAttribute('registry', new URLSearchParams(location.search).get('registry'))</script>`);
   const server = await serve({ root: site });
   const browser = await launch();
   try {
@@ -129,6 +133,7 @@ async function main() {
   await withSite(async ({ server, browser }) => {
     if (!coldOnly) await savedState({ server, browser });
     if (!coldOnly) await phoneClass({ server, browser });
+    if (!coldOnly) await pulls({ server, browser });
     if (runs.cold) {
       console.log(`cold boot (memory=384 differs from the state's ${manifest.memory} MiB):`);
       const colds = [];
@@ -254,6 +259,53 @@ async function phoneClass({ server, browser }) {
   record('docker run --rm busybox echo hi, first after ready, CPU throttled 4×', [first.seconds], 's');
   record('memory per terminal, CPU throttled 4×', [browserPss(browser) - m.pssBefore], 'MB');
   await m.close();
+}
+
+/**
+ * docker pull from a static registry on another origin (written by `images add`, served by a plain
+ * static server on loopback): a small image and a larger one, incompressible so the pull moves
+ * its size. Then the preview's first paint of a server in the machine.
+ */
+async function pulls({ server, browser }) {
+  const { busyboxFiles, makeImageArchive } = await import('../test/images/archive.mjs');
+  const { startStaticServer } = await import('../test/support/net-parts.mjs');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dt-bench-pull-'));
+  const busybox = await busyboxFiles();
+  const image = (name, mb) => makeImageArchive({ out: path.join(work, `${name}.tar`), format: 'docker-save', images: [{ name, tag: '1', files: { ...busybox, 'www/index.html': '<!doctype html><link rel="stylesheet" href="s.css"><h1>bench</h1>', 'www/s.css': 'h1{color:red}', 'data.bin': crypto.randomBytes(mb * 1024 * 1024) }, cmd: ['sh'] }] });
+  await image('small', 2);
+  await image('large', 48);
+  const out = path.join(work, 'registry');
+  execFileSync(process.execPath, [path.join(repo, 'bin/docker-terminal.mjs'), 'images', 'add', path.join(work, 'small.tar'), path.join(work, 'large.tar'), '--out', out], { stdio: 'ignore' });
+  const sizeOf = (name) => JSON.parse(fs.readFileSync(path.join(out, 'docker-terminal-registry.json'), 'utf8')).images.find((i) => i.name === `library/${name}`).size / 1e6;
+  const host = await startStaticServer(out);
+  const site = new URL(server.url);
+  try {
+    console.log('docker pull from a static registry (another origin, loopback):');
+    const m = await startMachine(browser, `${site.origin}/pull.html?registry=${encodeURIComponent(host.url)}`);
+    for (const name of ['small', 'large']) {
+      const r = await timed(m.page, `docker pull -q ${name}:1 >/dev/null`);
+      record(`docker pull ${name} (${sizeOf(name).toFixed(1)} MB) from the static registry`, [r.seconds], 's');
+      record(`docker pull ${name} from the static registry, rate`, [sizeOf(name) / r.seconds], 'MB/s');
+    }
+    await timed(m.page, 'docker run -d -p 8080:80 small:1 httpd -f -p 80 -h /www >/dev/null');
+    const paint = await m.page.evaluate(async () => {
+      const p = document.createElement('docker-terminal-preview');
+      p.setAttribute('port', '8080');
+      const t0 = performance.now();
+      const loaded = new Promise((resolve, reject) => {
+        p.addEventListener('docker-terminal-preview-load', resolve, { once: true });
+        p.addEventListener('docker-terminal-preview-error', (e) => reject(new Error(e.detail.message)), { once: true });
+      });
+      document.body.append(p);
+      await loaded;
+      return (performance.now() - t0) / 1000;
+    });
+    record('preview first paint (a page with a stylesheet)', [paint], 's');
+    await m.close();
+  } finally {
+    await host.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function table(rows) {

@@ -28,6 +28,7 @@ const sorted = (a) => [...new Set(a)].sort();
 for (const [tag, attributes, theming, events] of [
   ['docker-terminal', '## Attributes', '## Theming', '## Events and errors'],
   ['docker-terminal-command', '## Run-this buttons', '## Run-this buttons', '## Run-this buttons'],
+  ['docker-terminal-preview', '## The preview', '## The preview', '## The preview'],
 ]) {
   const el = element(tag);
 

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --cold-only]: what a blog reader feels, measured in headless Chromium
+// npm run bench [-- --quick | --cold-only | --pulls-only]: what a blog reader feels, measured in headless Chromium
 // on the built dist/ served from localhost, beside the figures recorded for QEMU-wasm
 // (container2wasm) and CheerpX.
 // Prints a table and writes bench/results.json. Never fails on a slow figure, only when something
@@ -16,6 +16,8 @@ import crypto from 'node:crypto';
 const quick = process.argv.includes('--quick');
 // Only the cold boot, three times: to weigh a change to the guest's start-up in minutes.
 const coldOnly = process.argv.includes('--cold-only');
+// Only the pulls from a static registry and the preview.
+const pullsOnly = process.argv.includes('--pulls-only');
 const runs = { start: quick ? 1 : 3, first: quick ? 1 : 3, reading: quick ? 0 : 2, cold: quick ? 0 : coldOnly ? 3 : 2, short: quick ? 2 : 3 };
 // Reference figures recorded for QEMU-wasm in a browser, and CheerpX (see the seed's DESIGN notes).
 const REF = {
@@ -131,10 +133,10 @@ async function main() {
   const started = Date.now();
 
   await withSite(async ({ server, browser }) => {
-    if (!coldOnly) await savedState({ server, browser });
-    if (!coldOnly) await phoneClass({ server, browser });
+    if (!coldOnly && !pullsOnly) await savedState({ server, browser });
+    if (!coldOnly && !pullsOnly) await phoneClass({ server, browser });
     if (!coldOnly) await pulls({ server, browser });
-    if (runs.cold) {
+    if (runs.cold && !pullsOnly) {
       console.log(`cold boot (memory=384 differs from the state's ${manifest.memory} MiB):`);
       const colds = [];
       for (let i = 0; i < runs.cold; i++) {
@@ -150,7 +152,7 @@ async function main() {
   console.log('sizes:');
   sizes();
 
-  const out = { date: new Date().toISOString(), quick, coldOnly, machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0].model }, seconds: (Date.now() - started) / 1000, results };
+  const out = { date: new Date().toISOString(), quick, coldOnly, pullsOnly, machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0].model }, seconds: (Date.now() - started) / 1000, results };
   fs.writeFileSync(path.join(repo, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
   console.log(`\n${table(results)}\n\nwritten to bench/results.json (${out.seconds.toFixed(0)} s)`);
 }

@@ -192,9 +192,10 @@ export class MachineNetwork {
           headers: { 'content-type': 'application/json' } as Record<string, string>,
           body: new TextEncoder().encode(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: e.message }] })) as Uint8Array | ReadableStream<Uint8Array> | undefined,
         }));
-        if (res.status === 404 && /\/manifests\/[^/]+$/.test(req.target) && !this.relay) this.lastMiss = Date.now();
-        if (res.status === 404 && /\/manifests\/[^/]+$/.test(req.target) && !this.relay)
+        if (res.status === 404 && /\/manifests\/[^/]+$/.test(req.target) && !this.relay) {
+          this.lastMiss = Date.now();
           this.tell(`registry ${req.target}`, new TerminalError('image-missing', `The page's registry (${this.opts.registry}) has no ${imageName(req.target)}, and this terminal has no network to look further: Docker reports the name it could not look up. Use an image the page names.`));
+        }
         const headers = { ...res.headers };
         const body = req.method === 'HEAD' ? undefined : res.body;
         const chunked = body instanceof ReadableStream && headers['content-length'] === undefined;

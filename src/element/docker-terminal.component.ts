@@ -139,9 +139,16 @@ export class DockerTerminal extends LitElement {
     return this.machine.stop();
   }
 
-  /** Stops the machine and starts a fresh one (the saved state again, the page's files again). */
+  /**
+   * Stops the machine and starts a fresh one (the saved state again, the page's files again). With
+   * `share`, the shared machine is restarted; the terminals on it take a shell on the fresh one.
+   */
   async restart(): Promise<void> {
-    await this.machine.stop();
+    if (this.share !== null && this.machine.active) {
+      const host = shareHost(this, this.isTerminal);
+      await this.machine.stop();
+      await host.restart();
+    } else await this.machine.stop('restart');
     return this.start();
   }
 
@@ -218,6 +225,11 @@ export class DockerTerminal extends LitElement {
     const engine = this.state === 'ready' ? this.machine.machine?.engine : undefined;
     const channel = engine?.openShell?.(onConsole);
     return engine && channel ? { engine, channel } : undefined;
+  }
+
+  /** @internal */
+  watchNotice(onNotice: (text: string | undefined) => void): () => void {
+    return this.machine.watchNotice(onNotice);
   }
 
   /** @internal */

@@ -22,7 +22,8 @@ export interface DockerTerminalErrorDetail {
   details: string[];
 }
 export interface DockerTerminalExitDetail {
-  reason: 'stop' | 'disconnect' | 'error';
+  /** `restart`: Restart machine; a fresh machine follows (a terminal that shares it joins that one). */
+  reason: 'stop' | 'restart' | 'disconnect' | 'error';
 }
 
 /** `<docker-terminal-command>`: Run was pressed (cancelable). */

@@ -8,7 +8,7 @@ import { stripEscapes } from '../protocol/prompt.js';
 import { BOOT_STAGES, stageIndex } from '../protocol/stages.js';
 import { barKeySequence, withCtrl, type BarKey } from '../terminal/keys.js';
 import type { TerminalView } from '../terminal/xterm.js';
-import { emit, type DockerTerminalErrorDetail, type DockerTerminalProgressDetail } from './events.js';
+import { emit, type DockerTerminalErrorDetail, type DockerTerminalExitDetail, type DockerTerminalProgressDetail } from './events.js';
 import { Machine } from './machine.js';
 import { resolveSettings, type RawSettings, type Settings } from './settings.js';
 import { joinShare, shareHost, type Sharable } from './share.js';
@@ -44,6 +44,7 @@ export class MachineController implements ReactiveController {
   terminal: TerminalView | undefined;
   manifest: Manifest | undefined;
   error: DockerTerminalErrorDetail | undefined;
+  /** A banner over the running terminal: a later failure (set with setNotice, which tells the terminals that share this machine). */
   notice: string | undefined;
   progress: DockerTerminalProgressDetail = { stage: 'download', loaded: 0, total: 0 };
   notes: string[] = [];
@@ -56,8 +57,9 @@ export class MachineController implements ReactiveController {
   private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
   /** What the reader typed before the prompt, typed at it; undefined once the prompt is there. */
   private earlyKeys: string | undefined;
-  /** Undoes what sharing another terminal's machine set up (its exit listener). */
+  /** Undoes what sharing another terminal's machine set up (its exit and notice listeners). */
   private unshare: (() => void) | undefined;
+  private noticeWatchers = new Set<(text: string | undefined) => void>();
 
   constructor(private readonly host: MachineHost) {
     host.addController(this);
@@ -129,12 +131,24 @@ export class MachineController implements ReactiveController {
   }
 
   dismissNotice(): void {
-    this.notice = undefined;
-    this.host.requestUpdate();
+    this.setNotice(undefined);
   }
 
-  async stop(): Promise<void> {
-    await this.shutdown('stop');
+  private setNotice(text: string | undefined): void {
+    this.notice = text;
+    this.host.requestUpdate();
+    for (const w of this.noticeWatchers) w(text);
+  }
+
+  /** See Sharable.watchNotice. */
+  watchNotice(onNotice: (text: string | undefined) => void): () => void {
+    this.noticeWatchers.add(onNotice);
+    if (this.notice) onNotice(this.notice);
+    return () => this.noticeWatchers.delete(onNotice);
+  }
+
+  async stop(reason: 'stop' | 'restart' = 'stop'): Promise<void> {
+    await this.shutdown(reason);
     this.host.state = 'stopped';
   }
 
@@ -144,8 +158,7 @@ export class MachineController implements ReactiveController {
     const detail: DockerTerminalErrorDetail = { code: err.code, message: err.message, details: err.details };
     emit(this.host, 'docker-terminal-error', detail);
     if (this.host.state === 'ready') {
-      this.notice = err.message;
-      this.host.requestUpdate();
+      this.setNotice(err.message);
       return;
     }
     this.error = detail;
@@ -167,7 +180,8 @@ export class MachineController implements ReactiveController {
     const began = performance.now();
     const abort = new AbortController();
     this.abort = abort;
-    Object.assign(this, { error: undefined, notice: undefined, bootLog: '', earlyKeys: '', progress: { stage: 'download', loaded: 0, total: 0 } });
+    Object.assign(this, { error: undefined, bootLog: '', earlyKeys: '', progress: { stage: 'download', loaded: 0, total: 0 } });
+    this.setNotice(undefined);
     host.state = 'loading';
     try {
       // A terminal that shares a machine joins it at its prompt: no image, no boot of its own.
@@ -261,14 +275,22 @@ export class MachineController implements ReactiveController {
     const host = shareHost(this.host, this.host.isTerminal);
     this.notes = [`This terminal shares the machine of "${host.id}": no download of its own.`];
     this.host.requestUpdate();
-    const onHostExit = () => {
+    const onHostExit = (e: CustomEvent<DockerTerminalExitDetail>) => {
       if (this.host.state === 'idle' || this.host.state === 'stopped') return;
-      void this.shutdown('stop').then(() => {
+      const restart = e.detail.reason === 'restart';
+      void this.shutdown(restart ? 'restart' : 'stop').then(() => {
         this.host.state = 'stopped';
         this.notes = [];
+        // A restarted machine comes back: this terminal takes a shell on the fresh one once it is ready.
+        if (restart) host.addEventListener('docker-terminal-ready', () => void this.start().catch(() => undefined), { once: true });
       });
     };
-    const shell = await joinShare(host, (text) => this.machine?.consoleText(text), onHostExit, signal);
+    // The shared machine's notice, shown here too: its reader's commands wait on the same disk and daemons.
+    const onNotice = (text: string | undefined) => {
+      this.notice = text && `On the machine of "${host.id}": ${text}`;
+      this.host.requestUpdate();
+    };
+    const shell = await joinShare(host, { onConsole: (text) => this.machine?.consoleText(text), onHostExit, onNotice }, signal);
     this.unshare = shell.leave;
     const { SharedShellEngine } = await import('../engines/shared-shell.js');
     const engine = new SharedShellEngine(shell.engine, shell.channel);
@@ -310,7 +332,7 @@ export class MachineController implements ReactiveController {
     );
   }
 
-  private async shutdown(reason: 'stop' | 'disconnect' | 'error'): Promise<void> {
+  private async shutdown(reason: DockerTerminalExitDetail['reason']): Promise<void> {
     this.abort?.abort(new TerminalError('stopped', 'The machine was stopped.'));
     this.unshare?.();
     this.unshare = undefined;

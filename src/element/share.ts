@@ -1,11 +1,13 @@
 import { TerminalError } from '../boot/errors.js';
 import type { Engine, ShellChannel } from '../engines/engine.js';
 
-/** What `share` needs of a `<docker-terminal>`: its attributes, start(), and a shell on its machine. */
+/** What `share` needs of a `<docker-terminal>`: its attributes, start(), a shell on its machine, and its notices. */
 export interface Sharable extends HTMLElement {
   share: string | null;
   start(): Promise<void>;
   openSharedShell(onConsole: (text: string) => void): { engine: Engine; channel: ShellChannel } | undefined;
+  /** Calls `onNotice` with the machine's notice now and whenever it changes (undefined: none); returns the way to stop. */
+  watchNotice(onNotice: (text: string | undefined) => void): () => void;
 }
 
 /** Attributes of a terminal's own machine, which a terminal that shares another's cannot set. */
@@ -32,14 +34,16 @@ export function shareHost<T extends Sharable>(el: T, isTerminal: (x: Element) =>
 
 /**
  * Starts the shared machine (if needed) and takes one of its shells. `onHostExit` runs when that
- * machine stops; the returned function stops listening for it.
+ * machine stops, `onNotice` when its notice (a failing disk, a daemon down) comes or goes: the
+ * reader of the sharing terminal waits on the same machine and must hear of it too. The returned
+ * `leave` stops listening.
  */
 export async function joinShare(
   host: Sharable,
-  onConsole: (text: string) => void,
-  onHostExit: () => void,
+  hooks: { onConsole(text: string): void; onHostExit(e: CustomEvent<{ reason: string }>): void; onNotice(text: string | undefined): void },
   signal: AbortSignal,
 ): Promise<{ engine: Engine; channel: ShellChannel; leave: () => void }> {
+  const { onConsole, onHostExit } = hooks;
   await host.start().catch((e: Error) => {
     throw new TerminalError('engine-failed', `The terminal "${host.id}", whose machine this one shares, could not start: ${e?.message ?? e}`);
   });
@@ -47,6 +51,13 @@ export async function joinShare(
   const shell = host.openSharedShell(onConsole);
   if (!shell)
     throw new TerminalError('engine-in-use', `The machine of "${host.id}" has no free shell: one machine serves at most two terminals (its own and one that shares it). Stop one of them, or remove share to give this terminal a machine of its own.`);
-  host.addEventListener('docker-terminal-exit', onHostExit);
-  return { ...shell, leave: () => host.removeEventListener('docker-terminal-exit', onHostExit) };
+  host.addEventListener('docker-terminal-exit', onHostExit as EventListener);
+  const unwatch = host.watchNotice(hooks.onNotice);
+  return {
+    ...shell,
+    leave: () => {
+      host.removeEventListener('docker-terminal-exit', onHostExit as EventListener);
+      unwatch();
+    },
+  };
 }

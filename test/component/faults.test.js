@@ -112,6 +112,92 @@ describe('faults after ready: a disk chunk', () => {
   });
 });
 
+describe('several terminals on one page', () => {
+  const firstAhead = async () => {
+    const { files } = await manifest();
+    const c = files.disk.prefetch.firstCommands[0];
+    return `disk-${c * files.disk.chunkSize}-${(c + 1) * files.disk.chunkSize}\\.img\\.zst$`;
+  };
+  const startAll = (terminals) =>
+    Promise.all(
+      terminals.map((t) => {
+        const ready = oneEvent(t, 'docker-terminal-ready');
+        part(t, 'start-button').click();
+        return ready;
+      }),
+    );
+
+  it('two machines: a failing chunk shows the notice on each, both recover once it comes, and each runs docker', async () => {
+    await setFaults([{ file: await firstAhead(), fault: '500' }]);
+    const wrapper = await fixture(html`<div>
+      <docker-terminal id="one" src=${src}></docker-terminal>
+      <docker-terminal id="two" src=${src}></docker-terminal>
+    </div>`);
+    const terminals = [...wrapper.querySelectorAll('docker-terminal')];
+    await startAll(terminals);
+    for (const t of terminals) await waitUntil(() => /could not be downloaded/.test(part(t, 'notice')?.textContent ?? ''), `the notice on #${t.id}`, { timeout: 60_000 });
+    await setFaults([]);
+    for (const t of terminals) await waitUntil(() => !part(t, 'notice'), `the notice on #${t.id} goes`, { timeout: 90_000 });
+    const results = await Promise.all(terminals.map((t) => t.run(`docker run --rm busybox echo in-${t.id}`)));
+    expect(results).to.deep.equal([{ exitCode: 0, output: 'in-one' }, { exitCode: 0, output: 'in-two' }]);
+    for (const t of terminals) await t.stop();
+  });
+
+  it('share: the shared machine\'s notice shows in the sharing terminal too, and its Restart machine restarts the machine for both', async () => {
+    await setFaults([{ file: await firstAhead(), fault: '404' }]);
+    const wrapper = await fixture(html`<div>
+      <docker-terminal id="host" src=${src}></docker-terminal>
+      <docker-terminal id="guest" share="host"></docker-terminal>
+    </div>`);
+    const [a, b] = wrapper.querySelectorAll('docker-terminal');
+    await startAll([b]);
+    expect(a.state).to.equal('ready');
+    await waitUntil(() => /could not be downloaded/.test(part(a, 'notice')?.textContent ?? ''), 'the notice on the machine\'s own terminal', { timeout: 60_000 });
+    await waitUntil(() => part(b, 'notice'), 'the notice on the sharing terminal', { timeout: 10_000 });
+    expect(part(b, 'notice').textContent).to.match(/On the machine of "host": .*could not be downloaded/s);
+    await expect(b).to.be.accessible();
+    await a.run('echo before-restart > kept-by-page.txt');
+    await setFaults([]);
+    // Restart machine, pressed in the sharing terminal: a fresh machine, and both terminals on it.
+    const fresh = oneEvent(a, 'docker-terminal-ready');
+    part(b, 'restart-button').click();
+    await fresh;
+    await waitUntil(() => b.state === 'ready', 'the sharing terminal is back', { timeout: 60_000 });
+    expect(part(a, 'notice')).to.equal(null);
+    expect(part(b, 'notice')).to.equal(null);
+    expect((await b.run('test -e kept-by-page.txt; echo $?; tty')).output).to.equal('1\n/dev/ttyS2');
+    expect(await a.run('docker run --rm busybox echo fresh')).to.deep.equal({ exitCode: 0, output: 'fresh' });
+    // Restart machine in the machine's own terminal: the sharing terminal takes a shell on the fresh one.
+    const exit = oneEvent(b, 'docker-terminal-exit');
+    const again = oneEvent(a, 'docker-terminal-ready');
+    await a.restart();
+    await again;
+    expect((await exit).detail.reason).to.equal('restart');
+    await waitUntil(() => b.state === 'ready', 'the sharing terminal rejoined', { timeout: 60_000 });
+    expect((await b.run('echo rejoined')).output).to.equal('rejoined');
+    await a.stop();
+    await waitUntil(() => b.state === 'stopped', 'stopping the machine stops the terminal that shares it');
+  });
+
+  it('four machines: all start, each runs docker, and stopping two leaves the others running', async () => {
+    const wrapper = await fixture(html`<div>
+      ${[1, 2, 3, 4].map((i) => html`<docker-terminal id=${`m${i}`} src=${src}></docker-terminal>`)}
+    </div>`);
+    const terminals = [...wrapper.querySelectorAll('docker-terminal')];
+    await startAll(terminals);
+    for (const t of terminals) expect(t.state, text(t)).to.equal('ready');
+    // (four emulators share the page's one thread: each is about four times slower)
+    const results = await Promise.all(terminals.map((t) => t.run(`docker run --rm busybox echo in-$(hostname)-${t.id}`)));
+    expect(results.map((r) => r.output)).to.deep.equal(terminals.map((t) => `in-docker-${t.id}`));
+    await terminals[0].stop();
+    await terminals[2].stop();
+    const rest = await Promise.all([terminals[1], terminals[3]].map((t) => t.run('docker ps -q | wc -l; echo alive')));
+    expect(rest.map((r) => r.output)).to.deep.equal(['0\nalive', '0\nalive']);
+    for (const t of terminals) expect(part(t, 'notice'), `no notice on #${t.id}`).to.equal(null);
+    await Promise.all([terminals[1].stop(), terminals[3].stop()]);
+  });
+});
+
 describe('the progress screen', () => {
   it('has a Cancel that stops the start', async () => {
     await setFaults([{ file: '^state\\.bin\\.zst\\.0$', fault: 'stall' }]);

@@ -68,10 +68,12 @@ describe('run() and the reader\'s input', () => {
   });
 
   it('readFile() of a symbolic link says it is a link, and where it points', async () => {
-    await el.run('ln -sf /etc/hostname ~/work/link');
+    const made = await el.run('ln -sf /etc/hostname ~/work/link && readlink ~/work/link');
+    expect(made, 'the link was made').to.deep.equal({ exitCode: 0, output: '/etc/hostname' });
     let error;
     await el.readFile('link').catch((e) => (error = e));
-    expect(error?.code).to.equal('invalid-file');
+    // (if not, what the guest sees in ~/work, to tell a lost link from a run() that ended early)
+    expect(error?.code, error?.code === 'invalid-file' ? '' : JSON.stringify(await el.run('ls -la ~/work'))).to.equal('invalid-file');
     expect(error.message).to.match(/"link" is a symbolic link to "\/etc\/hostname", not a file/);
   });
 });

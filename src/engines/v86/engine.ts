@@ -11,6 +11,7 @@ import { readFile, writeFile, type Fs9p } from './files.js';
 import { readErrors, type IdeInterface } from './ide-errors.js';
 import { trim, type TrimInterface } from './ide-trim.js';
 import { sparseZeroing } from './sparse-zero.js';
+import { unpackState } from './state-unpack.js';
 import { raiseJitThreshold, tuneJit, type V86Cpu } from './jit.js';
 import { serialText } from './serial-text.js';
 import { longerSlices, type V86Loop } from './slices.js';
@@ -65,7 +66,9 @@ export class V86Engine implements Engine {
     const [v86, net, files] = await Promise.all([import('v86'), import('./network.js'), downloadAll(wanted, { signal, onProgress: (loaded, total) => this.opts.onDownload(loaded, total) })]);
     // (any file the manifest marks gzip, as its validation allows: today the kernel)
     for (const name of Object.keys(files)) if (f[name]?.compression === 'gzip') files[name] = await gunzip(files[name], wanted[name].url);
-    const stateFile = this.restored ? { buffer: await joinParts(state.map((_, i) => files[`state${i}`]), f.state!, bundle) as ArrayBuffer | undefined } : undefined;
+    const packed = this.restored ? await joinParts(state.map((_, i) => files[`state${i}`]), f.state!, bundle) : undefined;
+    // (raw, unpacked in a worker: ./state-unpack.ts says why; without rawSize v86 unpacks it)
+    const stateFile = packed && { buffer: (f.state!.rawSize ? await unpackState(files.wasm, packed, f.state!.rawSize, signal) : packed) as ArrayBuffer | undefined };
     // (the parts are in the joined copy now; several closures here share this scope, and with it `files`)
     for (let i = 0; i < state.length; i++) {
       if (state.length > 1) detach(files[`state${i}`]);
@@ -298,9 +301,8 @@ export class V86Engine implements Engine {
 /** Frees an ArrayBuffer's bytes now, whoever still holds it (it becomes empty). */
 function detach(buffer: ArrayBuffer | undefined): void {
   if (!buffer || buffer.byteLength === 0) return;
-  const transfer = (buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer;
-  if (transfer) transfer.call(buffer, 0);
-  else structuredClone(buffer, { transfer: [buffer] });
+  // (not buffer.transfer(0): Chromium may keep the whole allocation behind the empty buffer it returns)
+  structuredClone(buffer, { transfer: [buffer] });
 }
 
 /** The saved state from its parts, checked against the whole file's sha256 where the manifest gives it. */

@@ -179,6 +179,20 @@ test('unpacked chunks are kept up to their budget, the oldest read dropped first
   assert.deepEqual(net.requests, [1]);
 });
 
+test('prefetch holds what it fetched until it is read, and goes no further than its window ahead of the reads', async () => {
+  const net = fakeNetwork();
+  const d = disk(net, { aheadBytes: CHUNK * 3, keepBytes: CHUNK * 8 });
+  const done = d.prefetch([0, 1, 2, 3, 4, 5], 1);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(net.requests, [0, 1, 2], 'three chunks ahead, then it waits');
+  assert.deepEqual(await read(d, 0, 512), chunkBytes(0).subarray(0, 512));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(net.requests, [0, 1, 2, 3], 'a chunk read makes room for one more');
+  for (const c of [1, 2, 3, 4, 5]) assert.deepEqual(await read(d, CHUNK * c, 512), chunkBytes(c).subarray(0, 512));
+  await done;
+  assert.deepEqual(net.requests, [0, 1, 2, 3, 4, 5], 'nothing fetched twice');
+});
+
 test('after stop() nothing is fetched and a pending read never calls back', async () => {
   const net = fakeNetwork();
   const d = disk(net);

@@ -11,8 +11,12 @@
  *   compact, and readable without fetching the chunk under a fully written page. What the guest
  *   frees (TRIM) is let go, so deleted files give the tab its memory back; the file system's size
  *   caps what is held.
- * - Unpacked chunks are kept for re-reads up to a byte budget, the oldest dropped first (a chunk
- *   read again comes from the browser's HTTP cache).
+ * - Unpacked chunks the guest has read are kept for re-reads up to a small budget, the oldest
+ *   dropped first: the guest's own page cache holds what it read, so these serve the next reads of
+ *   the same chunk (a chunk read again later comes from the browser's HTTP cache). Chunks fetched
+ *   ahead (prefetch) are held apart until the guest reads them, and prefetch goes no further than a
+ *   window ahead of the reads: a bounded memory, and nothing fetched twice because it was dropped
+ *   before it was read.
  * - The saved state keeps the written blocks in v86's own format, so states taken by v86's disk
  *   under Node restore here.
  * - Chunks are fetched once: a read waits for a fetch under way, and prefetch() (the chunks the
@@ -49,8 +53,10 @@ export interface DiskOptions {
   stallMs?: number;
   /** A guest read gives up after this long; later reads try again. */
   giveUpMs?: number;
-  /** Bytes of unpacked chunks kept for re-reads (default 128 MiB: most of a cold boot's prefetch, 150 MB). */
+  /** Bytes of unpacked chunks the guest has read, kept for re-reads (default 32 MiB). */
   keepBytes?: number;
+  /** Bytes of chunks fetched ahead and not read yet; prefetch waits while this many are held (default 64 MiB). */
+  aheadBytes?: number;
   /** The network (tests pass a fake, named as such). */
   fetch?: typeof fetch;
 }
@@ -68,7 +74,12 @@ export class ChunkedDisk {
   /** Set by v86: called once load() is done. */
   onload: ((e: object) => void) | undefined;
   onprogress: ((e: object) => void) | undefined;
+  /** Chunks the guest has read, oldest first. */
   private readonly kept = new Map<number, Uint8Array>();
+  /** Chunks fetched ahead that the guest has not read yet. */
+  private readonly ahead = new Map<number, Uint8Array>();
+  /** Prefetchers waiting for room ahead. */
+  private roomWaiters: Array<() => void> = [];
   private readonly pages = new Map<number, Page>();
   private readonly inFlight = new Map<number, Promise<Uint8Array>>();
   private readonly failing = new Set<number>();
@@ -110,7 +121,7 @@ export class ChunkedDisk {
   /** The bytes at once if this disk holds them, else undefined (v86's IDE reads the MBR so). */
   get_from_cache(offset: number, len: number): Uint8Array | undefined {
     const chunks = this.chunksNeeded(offset, len);
-    const held = chunks.map((c) => this.kept.get(c));
+    const held = chunks.map((c) => this.held(c));
     return held.every((d) => d) ? this.assemble(offset, len, new Map(chunks.map((c, i) => [c, held[i]!]))) : undefined;
   }
 
@@ -144,13 +155,22 @@ export class ChunkedDisk {
     }
   }
 
-  /** Fetches the listed chunks a few at a time, in order, skipping those held; never fails. */
+  /**
+   * Fetches the listed chunks a few at a time, in order, skipping those held, and holds them until
+   * the guest reads them; waits while the window ahead is full. Never fails.
+   */
   async prefetch(chunks: readonly number[], concurrency = 4): Promise<void> {
+    const window = this.opts.aheadBytes ?? 64 * 1024 * 1024;
     let next = 0;
     const worker = async () => {
       while (!this.stopper.signal.aborted && next < chunks.length) {
+        while ((this.ahead.size + this.inFlight.size) * this.chunkSize >= window && !this.stopper.signal.aborted)
+          await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         const c = chunks[next++];
-        if (!this.kept.has(c)) await this.chunk(c, Date.now() + (this.opts.giveUpMs ?? 60_000)).catch(() => undefined);
+        if (c === undefined || this.held(c)) continue;
+        const data = await this.chunk(c, Date.now() + (this.opts.giveUpMs ?? 60_000)).catch(() => undefined);
+        // (unless a read took it meanwhile)
+        if (data && !this.kept.has(c) && !this.stopper.signal.aborted) this.ahead.set(c, data);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -159,6 +179,9 @@ export class ChunkedDisk {
   /** Ends every fetch; reads under way never call back. */
   stop(): void {
     this.stopper.abort();
+    this.kept.clear();
+    this.ahead.clear();
+    this.makeRoom();
   }
 
   get_buffer(fn: () => void): void {
@@ -201,8 +224,7 @@ export class ChunkedDisk {
   private assemble(offset: number, len: number, chunks: Map<number, Uint8Array>): Uint8Array {
     const out = new Uint8Array(len);
     for (const [c, data] of chunks) {
-      // (read again: the newest of the kept chunks)
-      if (this.kept.delete(c)) this.kept.set(c, data);
+      this.keep(c, data);
       const from = Math.max(offset, c * this.chunkSize);
       const to = Math.min(offset + len, (c + 1) * this.chunkSize);
       out.set(data.subarray(from - c * this.chunkSize, to - c * this.chunkSize), from - offset);
@@ -217,11 +239,14 @@ export class ChunkedDisk {
 
   /** Chunk c's data: held, under way, or fetched now; rejects once `deadline` passes. */
   private chunk(c: number, deadline: number): Promise<Uint8Array> {
-    const held = this.kept.get(c);
+    const held = this.held(c);
     if (held) return Promise.resolve(held);
     let p = this.inFlight.get(c);
     if (!p) {
-      p = this.fetchChunk(c, deadline).finally(() => this.inFlight.delete(c));
+      p = this.fetchChunk(c, deadline).finally(() => {
+        this.inFlight.delete(c);
+        this.makeRoom();
+      });
       this.inFlight.set(c, p);
     }
     return p;
@@ -238,7 +263,6 @@ export class ChunkedDisk {
           throw new Error('its sha256 is not the one in the bundle (a corrupt or changed file)');
         const data = await within(this.opts.source.unpack(file), this.opts.stallMs ?? 15_000, 'unpacking it did not finish', this.stopper.signal);
         if (data.byteLength !== this.chunkSize) throw new Error(`it unpacks to ${data.byteLength} bytes, not ${this.chunkSize}`);
-        this.keep(c, data);
         if (this.failing.delete(c) && !this.failing.size) this.opts.onRecovered?.();
         return data;
       } catch (e) {
@@ -302,13 +326,24 @@ export class ChunkedDisk {
     }
   }
 
+  private held(c: number): Uint8Array | undefined {
+    return this.kept.get(c) ?? this.ahead.get(c);
+  }
+
+  /** Chunk c was read: the newest of the kept chunks (out of those fetched ahead, if it was there). */
   private keep(c: number, data: Uint8Array): void {
+    this.kept.delete(c);
     this.kept.set(c, data);
-    const budget = this.opts.keepBytes ?? 128 * 1024 * 1024;
+    if (this.ahead.delete(c)) this.makeRoom();
+    const budget = this.opts.keepBytes ?? 32 * 1024 * 1024;
     for (const oldest of this.kept.keys()) {
       if (this.kept.size * this.chunkSize <= budget) break;
       this.kept.delete(oldest);
     }
+  }
+
+  private makeRoom(): void {
+    for (const wake of this.roomWaiters.splice(0)) wake();
   }
 }
 

@@ -249,10 +249,14 @@ describe('start, progress, ready, run, stop', () => {
     ).catch((e) => {
       throw new Error(`${e.message}: ${missing.length} of ${list.length} listed chunks were not fetched: ${missing.slice(0, 20).join(',')}`);
     });
+    // Each once: the prefetch holds what it fetched until the guest reads it. (Later, a chunk read
+    // long ago may be fetched again, from the browser's cache: the disk keeps only the last 32 MiB
+    // it read, as the guest's own page cache holds the rest.)
+    const fetched = chunksRequested();
+    const twice = list.filter((c) => fetched.filter((x) => x === c).length > 1);
+    expect(twice, 'listed chunks fetched twice').to.deep.equal([]);
     const r = await el.run('docker run --rm busybox echo hi');
     expect(r).to.deep.equal({ exitCode: 0, output: 'hi' });
-    const all = chunksRequested();
-    expect(all.length, `no chunk fetched twice: ${all.join(',')}`).to.equal(new Set(all).size);
     await el.stop();
   });
 

@@ -61,6 +61,16 @@ export interface DiskOptions {
   fetch?: typeof fetch;
 }
 
+/** What the guest's reads have waited for. */
+export interface DiskStats {
+  /** Reads that had to wait for a chunk (not held yet). */
+  waitingReads: number;
+  /** Their waits, summed (ms); reads wait one at a time, so this is time the guest waited. */
+  waitedMs: number;
+  /** Chunk files fetched (for reads and ahead). */
+  fetched: number;
+}
+
 interface Page {
   data: Uint8Array;
   /** Bit b: block b of the page was written. */
@@ -85,6 +95,7 @@ export class ChunkedDisk {
   private readonly failing = new Set<number>();
   private readonly stopper = new AbortController();
   private readonly chunkSize: number;
+  readonly stats: DiskStats = { waitingReads: 0, waitedMs: 0, fetched: 0 };
 
   constructor(private readonly opts: DiskOptions) {
     this.byteLength = opts.size;
@@ -105,8 +116,13 @@ export class ChunkedDisk {
     if (now) return fn(now);
     const chunks = this.chunksNeeded(offset, len);
     const deadline = Date.now() + (this.opts.giveUpMs ?? 60_000);
+    const began = performance.now();
+    this.stats.waitingReads++;
     Promise.all(chunks.map((c) => this.chunk(c, deadline))).then(
-      (data) => fn(this.assemble(offset, len, new Map(chunks.map((c, i) => [c, data[i]])))),
+      (data) => {
+        this.stats.waitedMs += performance.now() - began;
+        fn(this.assemble(offset, len, new Map(chunks.map((c, i) => [c, data[i]]))));
+      },
       () => {
         if (!this.stopper.signal.aborted) fn(FAILED);
       },
@@ -258,6 +274,7 @@ export class ChunkedDisk {
     for (let attempt = 0; ; attempt++) {
       try {
         const file = await this.download(url, attempt > 0 || this.failing.has(c));
+        this.stats.fetched++;
         const want = await this.opts.source.digest(c);
         if (want && !equal(new Uint8Array(await crypto.subtle.digest('SHA-256', file)), want))
           throw new Error('its sha256 is not the one in the bundle (a corrupt or changed file)');

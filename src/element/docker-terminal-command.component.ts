@@ -3,6 +3,7 @@ import { property, state } from 'lit/decorators.js';
 import { isNoOp, type RunResult } from '../protocol/prompt.js';
 import type { DockerTerminal } from './docker-terminal.component.js';
 import { emit, type DockerTerminalCommandDoneDetail, type DockerTerminalCommandStartDetail } from './events.js';
+import { findTerminal } from './find-terminal.js';
 import { styles } from './docker-terminal-command.styles.js';
 
 export type CommandStatus = 'idle' | 'waiting' | 'running' | 'done' | 'failed';
@@ -221,18 +222,12 @@ export class DockerTerminalCommand extends LitElement {
   }
 
   private findTerminal(): { terminal?: Terminal; problem?: string } {
-    const isTerminal = (el: Element | null): el is Terminal => el?.localName === 'docker-terminal' && typeof (el as Terminal).run === 'function';
-    const root = this.getRootNode() as Document | ShadowRoot;
-    if (this.htmlFor !== null) {
-      const el = root.getElementById?.(this.htmlFor) ?? null;
-      if (isTerminal(el)) return { terminal: el };
-      if (!el) return { problem: `for="${this.htmlFor}" names no element on this page. Give the <docker-terminal> the id "${this.htmlFor}", or set for to the id of a <docker-terminal>.` };
-      return { problem: `for="${this.htmlFor}" names a <${el.localName}>, not a <docker-terminal>. Set for to the id of a <docker-terminal>.` };
-    }
-    const all = [...root.querySelectorAll('docker-terminal')].filter(isTerminal);
-    const before = all.filter((t) => t.compareDocumentPosition(this) & Node.DOCUMENT_POSITION_FOLLOWING);
-    const terminal = before.at(-1) ?? all[0];
-    return terminal ? { terminal } : { problem: 'There is no <docker-terminal> on this page to run this in. Add one, and give its id in this element\'s for attribute.' };
+    const found = findTerminal(this, this.htmlFor, (el): el is Terminal => el.localName === 'docker-terminal' && typeof (el as Terminal).run === 'function');
+    if ('terminal' in found) return found;
+    if (found.problem === 'for-missing')
+      return { problem: `for="${this.htmlFor}" names no element on this page. Give the <docker-terminal> the id "${this.htmlFor}", or set for to the id of a <docker-terminal>.` };
+    if (found.problem === 'for-not-terminal') return { problem: `for="${this.htmlFor}" names a <${found.named}>, not a <docker-terminal>. Set for to the id of a <docker-terminal>.` };
+    return { problem: 'There is no <docker-terminal> on this page to run this in. Add one, and give its id in this element\'s for attribute.' };
   }
 
   protected override render() {

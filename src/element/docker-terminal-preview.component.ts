@@ -2,6 +2,7 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { DockerTerminal } from './docker-terminal.component.js';
 import { emit } from './events.js';
+import { findTerminal } from './find-terminal.js';
 import { styles } from './docker-terminal-preview.styles.js';
 
 /** What a link inside the preview posts to the page (the same key as ./preview-page.ts's). */
@@ -143,17 +144,10 @@ export class DockerTerminalPreview extends LitElement {
   }
 
   private findTerminal(): { terminal?: Terminal; problem?: string } {
-    const isTerminal = (el: Element | null): el is Terminal => el?.localName === 'docker-terminal' && typeof (el as Terminal).fetch === 'function';
-    const root = this.getRootNode() as Document | ShadowRoot;
-    if (this.htmlFor !== null) {
-      const el = root.getElementById?.(this.htmlFor) ?? null;
-      if (isTerminal(el)) return { terminal: el };
-      return { problem: `for="${this.htmlFor}" names no <docker-terminal> on this page. Give the terminal that id, or set for to its id.` };
-    }
-    const all = [...root.querySelectorAll('docker-terminal')].filter(isTerminal);
-    const before = all.filter((t) => t.compareDocumentPosition(this) & Node.DOCUMENT_POSITION_FOLLOWING);
-    const terminal = before.at(-1) ?? all[0];
-    return terminal ? { terminal } : { problem: 'There is no <docker-terminal> on this page whose server to show. Add one, and give its id in this element\'s for attribute.' };
+    const found = findTerminal(this, this.htmlFor, (el): el is Terminal => el.localName === 'docker-terminal' && typeof (el as Terminal).fetch === 'function');
+    if ('terminal' in found) return found;
+    if (found.problem === 'none') return { problem: 'There is no <docker-terminal> on this page whose server to show. Add one, and give its id in this element\'s for attribute.' };
+    return { problem: `for="${this.htmlFor}" names no <docker-terminal> on this page. Give the terminal that id, or set for to its id.` };
   }
 
   protected override render() {

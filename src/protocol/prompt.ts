@@ -54,6 +54,14 @@ export class PromptTracker {
   private lastPrompt = '';
   /** True while the shell waits at its prompt: after a prompt mark, until Enter is typed. */
   private atPrompt = false;
+  /**
+   * Since Enter was typed, the guest has printed a newline. Until it has, a prompt mark is the
+   * same line drawn again, not a new prompt: readline redraws it as it takes the Enter (after a
+   * paste, to clear the pasted text's highlight), before it moves on and runs the command.
+   */
+  private newlineSinceEnter = true;
+  /** Characters at the start of the kept tail that came before Enter (their newlines do not count). */
+  private tailBeforeEnter = 0;
   private lineLength = 0;
   private marks = /\x1b\]133;(?:D;(\d+)(?:;[^\x07]*)?|B;?(\d*)(?:;[^\x07]*)?)\x07/g;
   private doneMark = /\x1b\]133;D;(\d+)(?:;[^\x07]*)?\x07/g;
@@ -72,15 +80,21 @@ export class PromptTracker {
     // Marks are found in the text seen since the last one (a mark may span two chunks).
     const seen = this.tail + text;
     let end = -1;
+    const from = this.tailBeforeEnter;
     for (const m of seen.matchAll(this.marks)) {
+      if (seen.slice(Math.max(from, end), m.index).includes('\n')) this.newlineSinceEnter = true;
       end = m.index! + m[0].length;
       if (m[1] !== undefined) this.lastStatus = Number(m[1]);
       else this.promptReady(m[2]);
     }
+    if (seen.slice(Math.max(from, end)).includes('\n')) this.newlineSinceEnter = true;
     this.tail = (end >= 0 ? seen.slice(end) : seen).slice(-TAIL);
+    this.tailBeforeEnter = 0;
   }
 
   private promptReady(prompt: string): void {
+    // (the line drawn again as readline takes the Enter: the command has not run yet)
+    if (!this.newlineSinceEnter && prompt !== '' && prompt === this.lastPrompt) return;
     const status = this.lastStatus;
     this.lastPrompt = prompt;
     this.atPrompt = true;
@@ -94,7 +108,11 @@ export class PromptTracker {
 
   /** Tell the tracker about everything typed into the console, so it knows when a command runs. */
   typed(text: string): void {
-    if (/[\r\n]/.test(text)) this.atPrompt = false;
+    if (/[\r\n]/.test(text)) {
+      this.atPrompt = false;
+      this.newlineSinceEnter = false;
+      this.tailBeforeEnter = this.tail.length;
+    }
     // Characters on the line since Enter, Ctrl-C or Ctrl-U, less those rubbed out (cursor keys aside).
     for (const c of text.replace(/\x1b\[[0-9;]*[A-Za-z~]|\x1b./g, '')) {
       if (c === '\r' || c === '\n' || c === '\x03' || c === '\x15') this.lineLength = 0;

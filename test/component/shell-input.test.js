@@ -69,7 +69,8 @@ describe('run() and the reader\'s input', () => {
 
   it('readFile() of a symbolic link says it is a link, and where it points', async () => {
     const made = await el.run('ln -sf /etc/hostname ~/work/link && readlink ~/work/link');
-    expect(made, 'the link was made').to.deep.equal({ exitCode: 0, output: '/etc/hostname' });
+    // (if not, the screen's last lines, to tell a lost command from a run() that ended early)
+    expect(made, `the link was made; the screen ends:\n${rows(el).filter(Boolean).slice(-10).join('\n')}`).to.deep.equal({ exitCode: 0, output: '/etc/hostname' });
     let error;
     await el.readFile('link').catch((e) => (error = e));
     // (if not, what the guest sees in ~/work, to tell a lost link from a run() that ended early)

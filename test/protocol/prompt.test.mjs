@@ -159,3 +159,32 @@ test('a line the reader left half-typed is taken away first and put back after',
   u.t.feed('true\r\n' + prompt(0, 2));
   await r2;
 });
+
+test('a prompt drawn again as readline takes the Enter (after a paste) is not the next prompt', async () => {
+  const { t, sent, send } = tracker();
+  // The reader pastes a command and presses Enter: readline redraws the line (clearing the paste's
+  // highlight) before it prints the newline and runs the command.
+  t.typed("echo 'pasted' > f");
+  t.typed('\r');
+  t.feed('\r' + prompt(0, 1) + "echo 'pasted' > f");
+  assert.equal(t.idle, false, 'the redrawn line is not a prompt');
+  const r = t.run('readlink link', send);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(sent, [], 'run() waits for the pasted command to finish');
+  t.feed('\r\n' + prompt(0, 2));
+  await Promise.resolve();
+  assert.deepEqual(sent, ['readlink link\r']);
+  t.feed('readlink link\r\n/etc/hostname\r\n' + prompt(0, 3));
+  assert.deepEqual(await r, { exitCode: 0, output: '/etc/hostname' });
+});
+
+test('Enter on an empty line gives a prompt with the same number, which counts', async () => {
+  const { t, send } = tracker();
+  t.typed('\r');
+  t.feed('\r\n' + prompt(0, 1));
+  assert.equal(t.idle, true);
+  const r = t.run('true', send);
+  await Promise.resolve();
+  t.feed('true\r\n' + prompt(0, 2));
+  assert.deepEqual(await r, { exitCode: 0, output: '' });
+});

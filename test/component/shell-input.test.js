@@ -58,6 +58,11 @@ describe('run() and the reader\'s input', () => {
     await sendKeys({ type: "echo 'ünïcödé ✓' > typed.txt" });
     await sendKeys({ press: 'Enter' });
     await waitUntil(async () => (await el.readFile('typed.txt', { encoding: 'utf8' }).catch(() => '')) === 'ünïcödé ✓\n', 'typed text', { timeout: 20_000 });
+    // The paste goes in at the prompt, as a reader's would. (Pasted and run before the prompt is
+    // back, the command is typed ahead: the prompt that then comes was taken for the shell being
+    // idle, and the next run() got the pasted command's result. Noted, not solved: see
+    // docs/reference.md, what can go wrong.)
+    await waitUntil(() => !el.busy, 'the prompt is back', { timeout: 20_000 });
     // (a paste runs nothing by itself: bash takes a bracketed paste as typed text, Enter runs it)
     const paste = new DataTransfer();
     paste.setData('text/plain', "echo '貼り付け 🎉' > pasted.txt");

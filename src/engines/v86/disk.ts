@@ -63,9 +63,7 @@ export interface DiskOptions {
 
 /** What the guest's reads have waited for. */
 export interface DiskStats {
-  /** Reads that had to wait for a chunk (not held yet). */
-  waitingReads: number;
-  /** Their waits, summed (ms); reads wait one at a time, so this is time the guest waited. */
+  /** The waits of reads for chunks not held yet, summed (ms); reads wait one at a time, so this is time the guest waited. */
   waitedMs: number;
   /** Chunk files fetched (for reads and ahead). */
   fetched: number;
@@ -95,7 +93,7 @@ export class ChunkedDisk {
   private readonly failing = new Set<number>();
   private readonly stopper = new AbortController();
   private readonly chunkSize: number;
-  readonly stats: DiskStats = { waitingReads: 0, waitedMs: 0, fetched: 0 };
+  readonly stats: DiskStats = { waitedMs: 0, fetched: 0 };
 
   constructor(private readonly opts: DiskOptions) {
     this.byteLength = opts.size;
@@ -117,7 +115,6 @@ export class ChunkedDisk {
     const chunks = this.chunksNeeded(offset, len);
     const deadline = Date.now() + (this.opts.giveUpMs ?? 60_000);
     const began = performance.now();
-    this.stats.waitingReads++;
     Promise.all(chunks.map((c) => this.chunk(c, deadline))).then(
       (data) => {
         this.stats.waitedMs += performance.now() - began;

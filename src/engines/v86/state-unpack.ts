@@ -60,9 +60,12 @@ export async function unpackState(wasm: ArrayBuffer, packed: ArrayBuffer, rawSiz
   const url = URL.createObjectURL(new Blob([`(${stateWorker.toString()})()`], { type: 'text/javascript' }));
   const worker = new Worker(url);
   URL.revokeObjectURL(url);
+  let onAbort: (() => void) | undefined;
   try {
     return await new Promise<ArrayBuffer>((resolve, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      // (taken off again below: the boot's signal outlives the start, and would keep this closure)
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
       // (a page whose Content-Security-Policy refuses blob: workers; v86's disk needs them as well)
       worker.onerror = () =>
         reject(new TerminalError('engine-failed', "The browser did not start the worker that unpacks the machine's state. If the page sets a Content-Security-Policy, allow blob: in worker-src, then press Retry."));
@@ -75,5 +78,6 @@ export async function unpackState(wasm: ArrayBuffer, packed: ArrayBuffer, rawSiz
     });
   } finally {
     worker.terminate();
+    signal.removeEventListener('abort', onAbort!);
   }
 }
